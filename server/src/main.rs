@@ -1,0 +1,3 @@
+fn main() {
+    println!("prefect-dev-server: not yet");
+}

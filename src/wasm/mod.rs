@@ -1,0 +1,1 @@
+//! The JS face: conversions only.
