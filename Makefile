@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` (the dev server with the dashboard) and `make test`.
+# Both run scripts/setup.sh first, which installs what is missing and is quick when nothing is.
+# Internal targets (prefixed with _) run after setup, in a sub-make that sees its results.
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export RUSTUP_TOOLCHAIN := $(shell cat .toolchain 2>/dev/null)
+
+DEMO_LISTEN ?= 127.0.0.1:4200
+DEMO_DB ?= data/prefect.sqlite
+
+.PHONY: setup build demo test bench soak clean _build _demo _test
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@$(MAKE) --no-print-directory _build
+
+demo: setup
+	@$(MAKE) --no-print-directory _demo
+
+test: setup
+	@$(MAKE) --no-print-directory _test
+
+bench: setup
+	@$(MAKE) --no-print-directory _build
+	@bash bench/run.sh
+
+soak: setup
+	@$(MAKE) --no-print-directory _build
+	@bash tests/soak/run.sh
+
+_build:
+	@bash scripts/build-pkg.sh
+	@cargo build --quiet -p prefect-dev-server
+
+_demo: _build
+	@mkdir -p $(dir $(DEMO_DB))
+	@./target/debug/prefect-dev-server --listen $(DEMO_LISTEN) --db $(DEMO_DB) --demo --simulate --www www --pkg pkg
+
+_test:
+	@bash scripts/test.sh
+
+clean:
+	cargo clean
+	rm -rf pkg artifacts bench/out

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every test layer, in order; a failing layer fails the run, and the rest still run so one
+# report shows everything. Called by `make test` after scripts/setup.sh.
+#
+#   scripts/test.sh              # all layers
+#   scripts/test.sh node e2e     # only the named layers
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export RUSTUP_TOOLCHAIN=${RUSTUP_TOOLCHAIN:-$(cat .toolchain)}
+export PATH="$HOME/.cargo/bin:$PATH"
+export PREFECT_DEV_SERVER_BIN="$root/target/debug/prefect-dev-server"
+with_servers=(node tests/support/servers.mjs --)
+
+layers=(native build browser node package types e2e)
+[ $# -gt 0 ] && layers=("$@")
+
+run_layer() {
+  case "$1" in
+    native)  cargo test --workspace ;;
+    build)   bash scripts/build-pkg.sh && cargo build -p prefect-dev-server ;;
+    browser) "${with_servers[@]}" wasm-pack test --headless --chrome -- --test browser --test worker ;;
+    node)    "${with_servers[@]}" wasm-pack test --node -- --test node ;;
+    package) "${with_servers[@]}" node tests/node/consumer.mjs ;;
+    types)   npx --no-install tsc -p tests/types/tsconfig.json ;;
+    e2e)     node --test --test-concurrency=1 tests/e2e/ ;;
+    *)       echo "unknown layer: $1" >&2; return 2 ;;
+  esac
+}
+
+passed=()
+failed=()
+summary=()
+for layer in "${layers[@]}"; do
+  printf '\n\033[1m== test layer: %s\033[0m\n' "$layer"
+  start=$(date +%s)
+  if run_layer "$layer"; then
+    passed+=("$layer")
+    outcome=ok
+  else
+    failed+=("$layer")
+    outcome=FAILED
+  fi
+  summary+=("$(printf '%-8s %-6s %4ss' "$layer" "$outcome" $(( $(date +%s) - start )))")
+done
+
+printf '\n\033[1m== summary\033[0m\n'
+printf '  %s\n' "${summary[@]}"
+echo "layers: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
