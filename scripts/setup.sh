@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs to build and test, and nothing twice.
 #
-#   scripts/setup.sh          # what `make demo` and `make test` run first
+#   scripts/setup.sh                       # what `make demo` and `make test` run first
+#   PREFECT_WASM_OFFLINE=1 scripts/setup.sh  # skip rustup's download, take the offline path
 #
 # Online machine: `rustup target add wasm32-unknown-unknown`. Where that cannot download (this
 # workplace has package registries only), the wasm32 standard library is built once from
@@ -46,7 +47,7 @@ apt_ensure() {
 toolchain_has_wasm_std() {
   local sysroot
   sysroot=$(RUSTUP_TOOLCHAIN="$1" rustc --print sysroot 2>/dev/null) || return 1
-  compgen -G "$sysroot/lib/rustlib/$WASM_TARGET/lib/libstd-*.rlib" >/dev/null
+  compgen -G "$sysroot/lib/rustlib/$WASM_TARGET/lib/libstd*.rlib" >/dev/null
 }
 
 # --- 1. a Rust toolchain that targets wasm32 ------------------------------------------------
@@ -54,17 +55,17 @@ toolchain_has_wasm_std() {
 command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 
 toolchain=""
-if [ -f .toolchain ] && toolchain_has_wasm_std "$(cat .toolchain)"; then
+if [ -z "${PREFECT_WASM_OFFLINE:-}" ] && [ -f .toolchain ] && toolchain_has_wasm_std "$(cat .toolchain)"; then
   toolchain=$(cat .toolchain)
 else
   default=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
-  if [ -n "$default" ] && toolchain_has_wasm_std "$default"; then
+  if [ -z "${PREFECT_WASM_OFFLINE:-}" ] && [ -n "$default" ] && toolchain_has_wasm_std "$default"; then
     toolchain=$default
   elif toolchain_has_wasm_std "$OFFLINE_TOOLCHAIN"; then
     toolchain=$OFFLINE_TOOLCHAIN
   else
-    say "trying: rustup target add $WASM_TARGET (gives up after 45 s)"
-    if [ -n "$default" ] && timeout 45 rustup target add "$WASM_TARGET" >/dev/null 2>&1 \
+    [ -z "${PREFECT_WASM_OFFLINE:-}" ] && say "trying: rustup target add $WASM_TARGET (gives up after 45 s)"
+    if [ -z "${PREFECT_WASM_OFFLINE:-}" ] && [ -n "$default" ] && timeout 45 rustup target add "$WASM_TARGET" >/dev/null 2>&1 \
         && toolchain_has_wasm_std "$default"; then
       toolchain=$default
     else
@@ -73,7 +74,7 @@ else
       src=$(ls -d /usr/src/rustc-*/library 2>/dev/null | sort -V | tail -n 1)
       [ -n "$src" ] || die "rust-web-src installed no library source under /usr/src"
       dest=/usr/lib/rustlib/$WASM_TARGET/lib
-      if ! compgen -G "$dest/libstd-*.rlib" >/dev/null; then
+      if ! compgen -G "$dest/"libstd*.rlib >/dev/null; then
         work=$(mktemp -d)
         trap 'rm -rf "$work"' EXIT
         cp -r "$src" "$work/library"
