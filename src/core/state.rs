@@ -179,9 +179,320 @@ pub const PREFECT_CORE_VERSION: &str = "1.4.1";
 /// The largest state payload the server accepts, in bytes of JSON text.
 pub const MAX_STATE_PAYLOAD_BYTES: usize = 1_000_000;
 
-#[cfg(test)]
+// ---------------------------------------------------------------------------------------------
+// Building state JSON (what `setState` / `run` send) and decoding a run's state
+// ---------------------------------------------------------------------------------------------
+
+/// A state as the caller asked for it: a type name plus, when the caller gave an object, its
+/// message and every other key (kept as they are, in order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateSpec<V> {
+    pub type_name: String,
+    pub message: Option<String>,
+    pub extra: Vec<(String, V)>,
+}
+
+impl<V> StateSpec<V> {
+    pub fn named(type_name: impl Into<String>) -> Self {
+        StateSpec { type_name: type_name.into(), message: None, extra: Vec::new() }
+    }
+    fn has_key(&self, key: &str) -> bool {
+        self.extra.iter().any(|(k, _)| k == key)
+    }
+}
+
+/// `_result` of a state that carries a value: the value's JSON text as the `location`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrefectResult {
+    #[serde(rename = "type")]
+    pub result_type: String,
+    pub location: String,
+}
+
+impl PrefectResult {
+    pub const TYPE: &'static str = "PrefectResult";
+    pub fn new(location: String) -> Self {
+        PrefectResult { result_type: Self::TYPE.into(), location }
+    }
+}
+
+/// The state JSON the client writes. Serializes as one JSON object: the caller's extra keys
+/// first, then `type`, `message`, `start_time`, `_result`, `context` and `__version__`, each
+/// only where it applies. Keys the client sets replace a caller key of the same name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateDraft<V> {
+    pub kind: StateKind,
+    pub message: Option<String>,
+    pub extra: Vec<(String, V)>,
+    /// Set for kinds that carry one when the caller gave none.
+    pub start_time: Option<String>,
+    pub result: Option<PrefectResult>,
+    pub context: Option<V>,
+    /// Written unless the caller gave one.
+    pub version: Option<&'static str>,
+}
+
+impl<V: serde::Serialize> serde::Serialize for StateDraft<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let ours = |key: &str| match key {
+            "type" => true,
+            "message" => self.message.is_some(),
+            "start_time" => self.start_time.is_some(),
+            "_result" => self.result.is_some(),
+            "context" => self.context.is_some(),
+            "__version__" => self.version.is_some(),
+            _ => false,
+        };
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &self.extra {
+            if !ours(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry("type", self.kind.name())?;
+        if let Some(message) = &self.message {
+            map.serialize_entry("message", message)?;
+        }
+        if let Some(start_time) = &self.start_time {
+            map.serialize_entry("start_time", start_time)?;
+        }
+        if let Some(result) = &self.result {
+            map.serialize_entry("_result", result)?;
+        }
+        if let Some(context) = &self.context {
+            map.serialize_entry("context", context)?;
+        }
+        if let Some(version) = self.version {
+            map.serialize_entry("__version__", version)?;
+        }
+        map.end()
+    }
+}
+
+/// Why a state could not be built (always the caller's input: INVALID_ARGUMENT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidState(pub String);
+
+/// The kind named `name`, or INVALID_ARGUMENT's message.
+pub fn parse_kind(name: &str, what: &str) -> Result<StateKind, InvalidState> {
+    StateKind::from_name(name).ok_or_else(|| {
+        InvalidState(format!(
+            "{what} {name:?} is not a Prefect state type (one of: {})",
+            StateKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// Builds the state JSON for `spec`. `now` is the current time as ISO 8601 (used as
+/// `start_time` for the kinds that carry one); `result_location` is the result value's JSON
+/// text when the caller gave a `result`; `context` is merged in by `FlowRuns.run`.
+pub fn build_state<V>(
+    spec: StateSpec<V>,
+    now: &str,
+    result_location: Option<String>,
+    context: Option<V>,
+) -> Result<StateDraft<V>, InvalidState> {
+    let kind = parse_kind(&spec.type_name, "state type")?;
+    let start_time = (kind.has_start_time() && !spec.has_key("start_time")).then(|| now.to_string());
+    let version = (!spec.has_key("__version__")).then_some(PREFECT_CORE_VERSION);
+    Ok(StateDraft {
+        kind,
+        message: spec.message,
+        extra: spec.extra,
+        start_time,
+        result: result_location.map(PrefectResult::new),
+        context,
+        version,
+    })
+}
+
+/// The parts of a stored state's JSON the client reads (everything else passes through).
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+pub struct SerializedStateView {
+    #[serde(rename = "type", default)]
+    pub state_type: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(rename = "_result", default)]
+    pub result: Option<ResultView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+pub struct ResultView {
+    #[serde(rename = "type", default)]
+    pub result_type: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+impl SerializedStateView {
+    /// The JSON text of the state's result, when it is a `PrefectResult` with a location.
+    pub fn result_location(&self) -> Option<&str> {
+        let result = self.result.as_ref()?;
+        (result.result_type.as_deref() == Some(PrefectResult::TYPE)).then_some(())?;
+        result.location.as_deref()
+    }
+}
+
+/// `RunState` as JS sees it (`V` is the target's JSON value).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunState<V> {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub state_type: String,
+    pub message: Option<String>,
+    pub result: Option<V>,
+    pub version: i64,
+    pub timestamp: Option<String>,
+    pub serialized_state: V,
+}
+
+/// Puts a read run together as a `RunState`. The type comes from the stored state JSON, else
+/// the run's `state` column; the message from `state_message`, else the JSON's `message`.
+/// `decode_result` turns the result's JSON text into a value. A run with no state at all, or no
+/// version, is a DECODE failure (`Err` carries the reason).
+pub fn run_state<V>(
+    id: String,
+    version: Option<i64>,
+    state_column: Option<String>,
+    state_message: Option<String>,
+    state_timestamp: Option<String>,
+    serialized_state: Option<V>,
+    view: SerializedStateView,
+    empty_object: impl FnOnce() -> V,
+    decode_result: impl FnOnce(&str) -> V,
+) -> Result<RunState<V>, String> {
+    let state_type = view
+        .state_type
+        .clone()
+        .filter(|t| !t.is_empty())
+        .or(state_column.filter(|t| !t.is_empty()))
+        .ok_or_else(|| format!("run {id} has no state"))?;
+    let version = version.ok_or_else(|| format!("run {id} has no version"))?;
+    let result = view.result_location().map(decode_result);
+    Ok(RunState {
+        id,
+        state_type,
+        message: state_message.or(view.message),
+        result,
+        version,
+        timestamp: state_timestamp,
+        serialized_state: serialized_state.unwrap_or_else(empty_object),
+    })
+}
+
+/// `expectedState`: Ok when there is no expectation or the run's current type equals it.
+pub fn check_expected(current: &str, expected: Option<StateKind>) -> Result<(), String> {
+    match expected {
+        Some(kind) if kind.name() != current => {
+            Err(format!("the run is in state {current}, not the expected {}; nothing was written", kind.name()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `context` `FlowRuns.run` puts on the Scheduled state it writes: `start_tasks` and
+/// `inputs`, each only when given.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunContext<V> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_tasks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<V>,
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    fn spec(type_name: &str, message: Option<&str>, extra: Value) -> StateSpec<Value> {
+        StateSpec {
+            type_name: type_name.into(),
+            message: message.map(Into::into),
+            extra: extra.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn builds_minimal_and_full_states() {
+        let now = "2026-12-01T20:00:00.000Z";
+        let running = build_state(StateSpec::<Value>::named("Running"), now, None, None).unwrap();
+        assert_eq!(serde_json::to_value(&running).unwrap(), json!({"type": "Running", "__version__": "1.4.1"}));
+
+        let scheduled = build_state(spec("Scheduled", Some("later"), json!({"cached_inputs": {}})), now, None, Some(json!({"inputs": {"x": 1}}))).unwrap();
+        assert_eq!(
+            serde_json::to_value(&scheduled).unwrap(),
+            json!({"cached_inputs": {}, "type": "Scheduled", "message": "later", "start_time": now, "context": {"inputs": {"x": 1}}, "__version__": "1.4.1"})
+        );
+
+        let success = build_state(StateSpec::<Value>::named("Success"), now, Some("{\"a\":[1,2]}".into()), None).unwrap();
+        assert_eq!(
+            serde_json::to_value(&success).unwrap(),
+            json!({"type": "Success", "_result": {"type": "PrefectResult", "location": "{\"a\":[1,2]}"}, "__version__": "1.4.1"})
+        );
+    }
+
+    #[test]
+    fn caller_keys_kept_ours_win() {
+        let now = "2026-12-01T20:00:00Z";
+        let s = build_state(spec("Retrying", None, json!({"start_time": "2030-01-01T00:00:00Z", "run_count": 2, "type": "ignored", "__version__": "0.15.0"})), now, Some("1".into()), None).unwrap();
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({"start_time": "2030-01-01T00:00:00Z", "run_count": 2, "__version__": "0.15.0", "type": "Retrying", "_result": {"type": "PrefectResult", "location": "1"}})
+        );
+        // A caller _result is kept unless a result option replaces it.
+        let s = build_state(spec("Success", None, json!({"_result": {"type": "NoResultType"}})), now, None, None).unwrap();
+        assert_eq!(serde_json::to_value(&s).unwrap()["_result"], json!({"type": "NoResultType"}));
+        let s = build_state(spec("Success", None, json!({"_result": {"type": "NoResultType"}})), now, Some("2".into()), None).unwrap();
+        assert_eq!(serde_json::to_value(&s).unwrap()["_result"]["location"], json!("2"));
+    }
+
+    #[test]
+    fn start_time_only_where_prefect_has_one() {
+        for kind in StateKind::ALL {
+            let s = serde_json::to_value(build_state(StateSpec::<Value>::named(kind.name()), "T", None, None).unwrap()).unwrap();
+            assert_eq!(s.get("start_time").is_some(), kind.has_start_time(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn unknown_types_are_invalid() {
+        for bad in ["", "running", "State", "Bogus", "Success "] {
+            assert!(build_state(StateSpec::<Value>::named(bad), "T", None, None).is_err(), "{bad:?}");
+        }
+        assert!(parse_kind("Nope", "expectedState").unwrap_err().0.starts_with("expectedState \"Nope\""));
+    }
+
+    #[test]
+    fn decodes_run_states() {
+        let stored = json!({"type": "Success", "message": "done", "_result": {"type": "PrefectResult", "location": "[1,2]"}});
+        let view: SerializedStateView = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(view.result_location(), Some("[1,2]"));
+        let rs = run_state("r".into(), Some(4), Some("Success".into()), None, Some("ts".into()), Some(stored.clone()), view, || json!({}), |t| serde_json::from_str(t).unwrap()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&rs).unwrap(),
+            json!({"id": "r", "type": "Success", "message": "done", "result": [1, 2], "version": 4, "timestamp": "ts", "serializedState": stored})
+        );
+        // No result / other result types: null. Column type when the JSON has none.
+        let view: SerializedStateView = serde_json::from_value(json!({"_result": {"type": "NoResultType"}})).unwrap();
+        assert_eq!(view.result_location(), None);
+        let rs = run_state("r".into(), Some(1), Some("Scheduled".into()), Some("m".into()), None, None, view, || json!({}), |_| unreachable!()).unwrap();
+        assert_eq!((rs.state_type.as_str(), rs.message.as_deref(), rs.result, rs.serialized_state), ("Scheduled", Some("m"), None, json!({})));
+        assert!(run_state::<Value>("r".into(), Some(1), None, None, None, None, SerializedStateView::default(), || json!({}), |_| json!(null)).is_err());
+        assert!(run_state::<Value>("r".into(), None, Some("Running".into()), None, None, None, SerializedStateView::default(), || json!({}), |_| json!(null)).is_err());
+    }
+
+    #[test]
+    fn expected_state() {
+        assert!(check_expected("Running", None).is_ok());
+        assert!(check_expected("Running", Some(Running)).is_ok());
+        assert!(check_expected("Scheduled", Some(Running)).is_err());
+        // Exact type, not "is a": a Retrying run is not in the expected state Scheduled.
+        assert!(check_expected("Retrying", Some(Scheduled)).is_err());
+    }
 
     #[test]
     fn every_name_round_trips() {

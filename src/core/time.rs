@@ -1,0 +1,136 @@
+//! The little date arithmetic the client needs (token expiry, `Retry-After`, validating
+//! `scheduledStartTime`), without a date crate. Times are milliseconds since the Unix epoch as
+//! `f64`, like JavaScript's `Date.now()`.
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian; H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(s: &str, at: usize, n: usize) -> Option<u32> {
+    let part = s.get(at..at + n)?;
+    if !part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    part.parse().ok()
+}
+
+fn epoch_ms(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<f64> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(((days * 86_400 + (h * 3600 + m * 60 + s) as i64) * 1000) as f64)
+}
+
+/// Parses an RFC 3339 / ISO 8601 timestamp such as `2026-12-01T20:15:00Z`,
+/// `2026-12-01T20:15:00.123456+00:00` or `2026-12-01 20:15:00` (no offset = UTC, as Prefect's
+/// server writes naive UTC times). `None` for anything else.
+pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = digits(s, 0, 4)? as i64;
+    let ms = epoch_ms(year, digits(s, 5, 2)?, digits(s, 8, 2)?, digits(s, 11, 2)?, digits(s, 14, 2)?, digits(s, 17, 2)?)?;
+    let mut rest = &s[19..];
+    let mut fraction = 0.0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        fraction = format!("0.{}", &frac[..n]).parse::<f64>().ok()? * 1000.0;
+        rest = &frac[n..];
+    }
+    let offset_ms = match rest {
+        "" | "Z" | "z" => 0.0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1.0,
+                b'-' => -1.0,
+                _ => return None,
+            };
+            let off = &rest[1..];
+            let (h, m) = match off.len() {
+                5 if off.as_bytes()[2] == b':' => (digits(off, 0, 2)?, digits(off, 3, 2)?),
+                4 => (digits(off, 0, 2)?, digits(off, 2, 2)?),
+                2 => (digits(off, 0, 2)?, 0),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * ((h * 3600 + m * 60) as f64) * 1000.0
+        }
+    };
+    Some(ms + fraction - offset_ms)
+}
+
+/// Parses an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form
+/// RFC 9110 lets senders use.
+pub fn parse_http_date_ms(text: &str) -> Option<f64> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (_, rest) = text.trim().split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, clock, zone] = parts.as_slice() else { return None };
+    if *zone != "GMT" || day.len() != 2 || year.len() != 4 || clock.len() != 8 {
+        return None;
+    }
+    let cb = clock.as_bytes();
+    if cb[2] != b':' || cb[5] != b':' {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
+    epoch_ms(
+        digits(year, 0, 4)? as i64,
+        month,
+        digits(day, 0, 2)?,
+        digits(clock, 0, 2)?,
+        digits(clock, 3, 2)?,
+        digits(clock, 6, 2)?,
+    )
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:01.5Z"), Some(1500.0));
+        assert_eq!(parse_rfc3339_ms("2000-03-01T00:00:00+01:00"), Some(951_865_200_000.0));
+        let frac = parse_rfc3339_ms("2026-12-01T20:15:00.123456+00:00").unwrap() - parse_rfc3339_ms("2026-12-01T20:15:00Z").unwrap();
+        assert!((frac - 123.456).abs() < 1e-3, "{frac}");
+        assert_eq!(parse_rfc3339_ms("2026-12-01 20:15:00"), parse_rfc3339_ms("2026-12-01T20:15:00Z"));
+        assert_eq!(parse_rfc3339_ms("2024-02-29T00:00:00Z").is_some(), true);
+        for bad in ["", "yesterday", "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-12-01T25:00:00Z", "2026-12-01T20:15:00+0x:00", "2026-12-01T20:15:00."] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn http_date() {
+        assert_eq!(parse_http_date_ms("Thu, 01 Jan 1970 00:00:10 GMT"), Some(10_000.0));
+        assert_eq!(parse_http_date_ms("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000.0));
+        assert_eq!(parse_http_date_ms("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date_ms("120"), None);
+    }
+}
