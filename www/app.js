@@ -272,7 +272,9 @@ async function tick() {
       app.pollError = null;
       setStatus("connected", `Connected · ${hostOf(api.url)}`);
     }
-    $("#live").dataset.ok = "true";
+    const live = $("#live");
+    live.dataset.ok = "true";
+    live.dataset.polls = String(Number(live.dataset.polls ?? 0) + 1);
   } catch (err) {
     if (gen !== app.generation) return;
     $("#live").dataset.ok = "false";

@@ -1,0 +1,329 @@
+// End-to-end: the dashboard in www/ driven in Debian's Chromium against a dev server started here
+// (auth, demo data, simulated agent). Run from the repo root:
+//
+//   PREFECT_DEV_SERVER_BIN=$PWD/target/debug/prefect-dev-server node --test tests/e2e/
+//
+// Needs pkg/web/prefect_wasm.js (scripts/build-pkg.sh). Screenshots go to artifacts/.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const artifacts = path.join(root, "artifacts");
+const SERVER_BIN = process.env.PREFECT_DEV_SERVER_BIN;
+const PKG_DIR = process.env.PREFECT_E2E_PKG_DIR ?? path.join(root, "pkg"); // the built package (scripts/build-pkg.sh)
+const CHROMIUM = process.env.PREFECT_E2E_CHROMIUM ?? "/usr/bin/chromium";
+const STARTUP_MS = 20_000;
+const TEST_MS = 60_000;
+const FINISH_MS = 45_000; // a simulated run takes a few seconds; this is the ceiling
+
+// One user in two teams, so signing in shows the team choice. The demo data is seeded into the
+// first team (the server's --demo seeds the tenant of the first --user slug when it exists).
+const USER = { email: "e2e@example.com", password: "e2e-password", teams: ["demo", "e2e-other"] };
+
+const FINISHED = ["Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "ValidationFailed", "Cached", "Skipped", "Mapped", "Looped", "Finished"];
+
+let server; // { child, url, output() }
+let browser;
+let page;
+const pageErrors = [];
+let navigations = 0;
+
+function startServer() {
+  if (!SERVER_BIN) {
+    throw new Error("PREFECT_DEV_SERVER_BIN is not set: give the absolute path of the prefect-dev-server binary, e.g.\n"
+      + "  PREFECT_DEV_SERVER_BIN=$PWD/target/debug/prefect-dev-server node --test tests/e2e/");
+  }
+  if (!path.isAbsolute(SERVER_BIN) || !existsSync(SERVER_BIN)) {
+    throw new Error(`PREFECT_DEV_SERVER_BIN=${SERVER_BIN} is not an absolute path to an existing file`);
+  }
+  if (!existsSync(path.join(PKG_DIR, "web/prefect_wasm.js"))) {
+    throw new Error(`no ${path.join(PKG_DIR, "web/prefect_wasm.js")}: build the package first (bash scripts/build-pkg.sh)`);
+  }
+  const args = [
+    "--listen", "127.0.0.1:0", "--db", ":memory:", "--demo", "--simulate",
+    "--auth", "--user", `${USER.email}:${USER.password}:${USER.teams.join(",")}`,
+    "--www", path.join(root, "www"), "--pkg", PKG_DIR,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(SERVER_BIN, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const output = () => `--- stdout\n${out}\n--- stderr\n${err}`;
+    const fail = (why) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`dev server (${SERVER_BIN} ${args.join(" ")}) ${why}\n${output()}`));
+    };
+    const timer = setTimeout(() => fail(`did not print its address within ${STARTUP_MS} ms`), STARTUP_MS);
+    child.on("error", (e) => fail(`could not start: ${e.message}`));
+    child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+    child.stderr.on("data", (chunk) => {
+      err += chunk;
+      if (process.env.PREFECT_E2E_SERVER_LOGS) process.stderr.write(`[server] ${chunk}`);
+    });
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /prefect-dev-server listening on (http:\/\/\S+)\r?\n/.exec(out);
+      if (match && !server) {
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        server = { child, url: match[1].replace(/\/$/, ""), output, exited: null };
+        child.on("exit", (code, signal) => { server.exited = `code ${code}, signal ${signal}`; });
+        resolve(server);
+      }
+    });
+  });
+}
+
+function stopServer() {
+  const child = server?.child;
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+process.on("exit", stopServer);
+
+// ------------------------------------------------------------------------------ page helpers
+
+const byTestId = (id) => `[data-testid="${id}"]`;
+
+/** The row of the run named `name` in the runs table. */
+const runRow = (name) => page.locator(byTestId("run-row"), { has: page.locator(byTestId("run-name"), { hasText: name }) });
+
+/** Waits until the row of run `name` is in one of `states`; returns that state. */
+async function waitForRunState(name, states, timeout) {
+  const handle = await page.waitForFunction(([name, states]) => {
+    for (const row of document.querySelectorAll('[data-testid="run-row"]')) {
+      if (row.querySelector('[data-testid="run-name"]')?.textContent === name && states.includes(row.dataset.state)) return row.dataset.state;
+    }
+    return false;
+  }, [name, states], { timeout, polling: 200 });
+  return handle.jsonValue();
+}
+
+/** Records every state the row of run `name` shows, as the page updates it. */
+async function watchRunStates(name) {
+  await page.evaluate((name) => {
+    window.__seen = window.__seen ?? {};
+    const seen = (window.__seen[name] = []);
+    const record = () => {
+      for (const row of document.querySelectorAll('[data-testid="run-row"]')) {
+        if (row.querySelector('[data-testid="run-name"]')?.textContent !== name) continue;
+        const state = row.querySelector('[data-testid="run-state"]')?.textContent;
+        if (state && seen[seen.length - 1] !== state) seen.push(state);
+      }
+    };
+    record();
+    new MutationObserver(record).observe(document.querySelector('[data-testid="runs-table"]'), { subtree: true, childList: true, characterData: true, attributes: true });
+  }, name);
+}
+
+async function createRun({ name, parameters, flowId }) {
+  await page.click(byTestId("new-run-button"));
+  const dialog = page.locator(byTestId("create-run-dialog"));
+  await dialog.waitFor({ state: "visible" });
+  if (flowId) await page.selectOption(byTestId("create-run-flow"), flowId);
+  await page.fill(byTestId("create-run-name"), name);
+  if (parameters !== undefined) await page.fill(byTestId("create-run-parameters"), JSON.stringify(parameters, null, 2));
+  const problem = await page.textContent(byTestId("create-run-error"));
+  assert.equal(problem, "", "the dialog accepts these parameters");
+  await page.click(byTestId("create-run-submit"));
+  await dialog.waitFor({ state: "hidden" });
+  await runRow(name).waitFor({ state: "visible" });
+}
+
+async function openRun(name) {
+  await runRow(name).locator(byTestId("run-name")).click();
+  const detail = page.locator(byTestId("run-detail"));
+  await detail.waitFor({ state: "visible" });
+  await page.waitForFunction((name) => document.querySelector('[data-testid="run-detail-name"]')?.textContent === name, name);
+  return detail;
+}
+
+async function screenshot(file) {
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, file), animations: "disabled" });
+}
+
+// ------------------------------------------------------------------------------ the scenarios
+
+// The scenarios are one story (sign in, create, watch, open, ...): once a step fails, the later
+// ones are skipped at once instead of each timing out on a page that is not where they expect.
+let broken = null;
+function step(name, fn) {
+  test(name, { timeout: TEST_MS }, async (t) => {
+    if (broken) return t.skip(`an earlier step failed: ${broken}`);
+    try {
+      await fn(t);
+    } catch (err) {
+      broken = name;
+      if (server?.exited) err.message += `\n(the dev server exited: ${server.exited})\n${server.output()}`;
+      if (page) await screenshot(`failure-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}.png`).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
+  before(async () => {
+    await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // launch() gives every run a fresh temporary profile (user-data-dir) and removes it on close.
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      timeout: STARTUP_MS,
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations++; });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    stopServer();
+  });
+
+  step("signs in, choosing one of the user's teams", async () => {
+    await page.goto(`${server.url}/`); // redirects to /ui/
+    assert.match(page.url(), /\/ui\/$/);
+    assert.equal(await page.inputValue(byTestId("server-url")), server.url, "server URL defaults to the page's origin");
+    await page.locator(byTestId("login-form")).waitFor({ state: "visible" });
+    assert.equal(await page.getAttribute(byTestId("connection-status"), "data-state"), "auth");
+
+    await page.fill(byTestId("login-email"), USER.email);
+    await page.fill(byTestId("login-password"), "wrong-password");
+    await page.click(byTestId("login-submit"));
+    await page.locator(`${byTestId("toast")}[data-kind="error"]`).first().waitFor({ state: "visible" });
+    assert.ok((await page.textContent(byTestId("toast-code"))).length > 0, "a failed sign-in shows an error code");
+    await page.click(byTestId("toast-dismiss"));
+
+    await page.fill(byTestId("login-password"), USER.password);
+    await page.click(byTestId("login-submit"));
+    await page.locator(byTestId("tenant-choice")).waitFor({ state: "visible" });
+    const slugs = await page.locator(byTestId("tenant-option")).evaluateAll((els) => els.map((el) => el.dataset.slug));
+    assert.deepEqual([...slugs].sort(), [...USER.teams].sort());
+    await page.locator(`${byTestId("tenant-option")}[data-slug="${USER.teams[0]}"] input`).check();
+    await page.click(byTestId("tenant-submit"));
+
+    await page.waitForSelector(`${byTestId("connection-status")}[data-state="connected"]`);
+    await page.locator(byTestId("flow-item")).first().waitFor({ state: "visible" });
+    assert.match(await page.textContent(byTestId("user-info")), new RegExp(USER.email.replace(".", "\\.")));
+  });
+
+  const paramRun = `e2e-params-${Date.now().toString(36)}`;
+  let paramValues;
+  let paramFlowId;
+
+  step("creates a flow run with parameters, checked before sending", async () => {
+    await page.click(byTestId("new-run-button"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "visible" });
+    // Pick a flow that declares parameters (the demo seeds some).
+    const flows = await page.locator(`${byTestId("create-run-flow")} option`).evaluateAll((els) => els.map((el) => el.value));
+    let params = [];
+    for (const value of flows) {
+      await page.selectOption(byTestId("create-run-flow"), value);
+      params = await page.locator(byTestId("param")).evaluateAll((els) => els.map((el) => el.dataset.name));
+      if (params.length) break;
+    }
+    assert.ok(params.length > 0, "the demo has a flow with parameters, and the dialog lists them");
+    paramFlowId = await page.inputValue(byTestId("create-run-flow"));
+    const defaults = JSON.parse(await page.inputValue(byTestId("create-run-parameters")));
+    assert.deepEqual(Object.keys(defaults).sort(), [...params].sort(), "the JSON is prefilled with the flow's parameters");
+
+    // Not JSON: refused in the page, the dialog stays open.
+    await page.fill(byTestId("create-run-name"), paramRun);
+    await page.fill(byTestId("create-run-parameters"), '{"oops": ');
+    await page.click(byTestId("create-run-submit"));
+    assert.match(await page.textContent(byTestId("create-run-error")), /not valid JSON/);
+    assert.ok(await page.locator(byTestId("create-run-dialog")).isVisible());
+    // An unknown parameter name: refused too.
+    await page.fill(byTestId("create-run-parameters"), JSON.stringify({ ...defaults, no_such_parameter: 1 }));
+    await page.click(byTestId("create-run-submit"));
+    assert.match(await page.textContent(byTestId("create-run-error")), /no_such_parameter/);
+
+    paramValues = Object.fromEntries(Object.entries(defaults).map(([k, v]) =>
+      [k, typeof v === "number" ? v + 1 : typeof v === "boolean" ? !v : typeof v === "string" || v == null ? `e2e-${k}` : v]));
+    await page.fill(byTestId("create-run-parameters"), JSON.stringify(paramValues, null, 2));
+    assert.equal(await page.textContent(byTestId("create-run-error")), "");
+    await page.click(byTestId("create-run-submit"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "hidden" });
+    await runRow(paramRun).waitFor({ state: "visible" });
+    await watchRunStates(paramRun);
+  });
+
+  step("watches the run reach a finished state without reloading", async () => {
+    const before = navigations;
+    await page.evaluate(() => { window.__noReload = true; });
+    const state = await waitForRunState(paramRun, FINISHED, FINISH_MS);
+    assert.ok(FINISHED.includes(state));
+    assert.equal(await page.evaluate(() => window.__noReload), true, "the page was not reloaded");
+    assert.equal(navigations, before, "no navigation happened");
+    const seen = await page.evaluate((name) => window.__seen[name], paramRun);
+    assert.ok(seen.length >= 2, `the row went through states live (saw ${seen.join(" → ")})`);
+    const row = runRow(paramRun);
+    assert.notEqual((await row.locator(byTestId("run-start")).textContent()).trim(), "—");
+    assert.notEqual((await row.locator(byTestId("run-end")).textContent()).trim(), "—");
+    assert.match(await row.locator(byTestId("run-duration")).textContent(), /\d/);
+    await screenshot("dashboard.png");
+  });
+
+  step("opens the run: state history, task runs and logs", async () => {
+    const detail = await openRun(paramRun);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="task-run-row"]').length > 0
+      && document.querySelectorAll('[data-testid="log-row"]').length > 0, null, { timeout: 15_000 });
+    const history = await detail.locator(byTestId("state-history-item")).evaluateAll((els) => els.map((el) => el.dataset.state));
+    assert.equal(history[0], "Scheduled", `history starts Scheduled (${history.join(" → ")})`);
+    assert.ok(history.includes("Running"), `history has Running (${history.join(" → ")})`);
+    assert.ok(FINISHED.includes(history[history.length - 1]), `history ends finished (${history.join(" → ")})`);
+    const taskStates = await detail.locator(byTestId("task-run-row")).evaluateAll((els) => els.map((el) => el.dataset.state));
+    assert.ok(taskStates.length > 0 && taskStates.every(Boolean), `task runs have states (${taskStates.join(", ")})`);
+    assert.ok(await detail.locator(byTestId("log-row")).count() > 0);
+    const shownParams = JSON.parse(await detail.locator(byTestId("run-parameters")).textContent());
+    for (const [k, v] of Object.entries(paramValues)) assert.deepEqual(shownParams[k], v, `parameter ${k} was sent`);
+    await screenshot("run-detail.png");
+  });
+
+  step("setting a state with a wrong expected state shows STATE_MISMATCH", async () => {
+    const detail = page.locator(byTestId("run-detail"));
+    const stateBefore = await detail.getAttribute("data-state");
+    assert.ok(FINISHED.includes(stateBefore));
+    await page.selectOption(byTestId("set-state-type"), "Running");
+    await page.selectOption(byTestId("set-state-expected"), "Scheduled");
+    await page.click(byTestId("set-state-submit"));
+    const toast = page.locator(`${byTestId("toast")}[data-code="STATE_MISMATCH"]`);
+    await toast.waitFor({ state: "visible" });
+    assert.equal((await toast.locator(byTestId("toast-code")).textContent()).trim(), "STATE_MISMATCH");
+    assert.ok((await toast.locator(byTestId("toast-message")).textContent()).trim().length > 0, "the message is shown");
+    await screenshot("state-mismatch.png");
+    // Nothing was written: the run keeps its state across the next two polls.
+    const polls = Number(await page.getAttribute(byTestId("live"), "data-polls"));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live"]').dataset.polls) >= n + 2, polls, { timeout: 10_000 });
+    assert.equal(await detail.getAttribute("data-state"), stateBefore);
+    await toast.locator(byTestId("toast-dismiss")).click();
+    await page.click(byTestId("run-detail-close"));
+    await detail.waitFor({ state: "hidden" });
+  });
+
+  step("cancels a running run and sees it become Cancelled", async () => {
+    const name = `e2e-cancel-${Date.now().toString(36)}`;
+    await createRun({ name, flowId: paramFlowId, parameters: paramValues });
+    await waitForRunState(name, ["Running"], FINISH_MS);
+    await openRun(name);
+    await page.click(byTestId("action-cancel"));
+    await page.locator(`${byTestId("toast")}[data-kind="success"]`, { hasText: /Cancel/ }).first().waitFor({ state: "visible" });
+    const state = await waitForRunState(name, ["Cancelled"], 30_000);
+    assert.equal(state, "Cancelled");
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-detail-state"]')?.dataset.state === "Cancelled", null, { timeout: 10_000 });
+    assert.ok(await page.locator(byTestId("action-cancel")).isDisabled(), "a finished run cannot be cancelled again");
+  });
+
+  test("the page raised no uncaught errors", () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
