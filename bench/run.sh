@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make bench` (after setup and the package build): builds the dev server in release, then runs
+# bench/bench.mjs, which prints the table and writes bench/out/results.json.
+#
+#   bash bench/run.sh                                   # what `make bench` runs
+#   PREFECT_DEV_SERVER_BIN=/path/to/server bash bench/run.sh   # use that server, build nothing
+#   BENCH_ROUNDS=3 BENCH_MEMORY_CALLS=20000 bash bench/run.sh  # quicker, rougher (see README)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+if [ -z "${RUSTUP_TOOLCHAIN:-}" ] && [ -f .toolchain ]; then
+  export RUSTUP_TOOLCHAIN=$(cat .toolchain)
+fi
+
+say() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
+
+if [ -z "${PREFECT_DEV_SERVER_BIN:-}" ] && [ "${BENCH_STANDIN:-}" != 1 ]; then
+  say "building the dev server in release (cargo build --release -p prefect-dev-server)"
+  start=$(date +%s)
+  cargo build --quiet --release -p prefect-dev-server
+  say "server built in $(( $(date +%s) - start )) s"
+  export PREFECT_DEV_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/release/prefect-dev-server"
+fi
+
+if [ ! -f "${BENCH_PKG_DIR:-pkg}/web/prefect_wasm.js" ]; then
+  say "no web build at ${BENCH_PKG_DIR:-pkg}/web/prefect_wasm.js (bash scripts/build-pkg.sh): prefect-wasm rows will be n/a"
+fi
+
+exec node bench/bench.mjs
