@@ -1,0 +1,184 @@
+//! `--auth` mode: users from `--user`, argon2-hashed passwords, HMAC-SHA256-signed access tokens
+//! with an expiry, and rotating refresh tokens (a refresh token works once).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+const REFRESH_TTL_SECS: i64 = 7 * 24 * 3600;
+
+pub struct User {
+    pub id: String,
+    pub email: String,
+    password_hash: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// user id
+    pub sub: String,
+    /// tenant id
+    pub tid: String,
+    /// expiry, unix seconds
+    pub exp: i64,
+    pub typ: String,
+    pub jti: String,
+}
+
+struct RefreshEntry {
+    user_id: String,
+    tenant_id: String,
+    expires: i64,
+}
+
+pub struct Auth {
+    key: [u8; 32],
+    pub token_ttl: i64,
+    users: Vec<User>,
+    /// user id → tenant ids, in the order they were granted (the first is the default).
+    memberships: Mutex<HashMap<String, Vec<String>>>,
+    /// sha256(refresh token) → entry; removed when used.
+    refresh: Mutex<HashMap<String, RefreshEntry>>,
+}
+
+pub struct TokenSet {
+    pub access_token: String,
+    pub expires_at: String,
+    pub refresh_token: String,
+}
+
+/// A cheap argon2id configuration: this is a development server and tests start it often.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(4096, 2, 1, None).expect("valid argon2 params");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher().hash_password(password.as_bytes(), &salt).expect("argon2 hash").to_string()
+}
+
+impl Auth {
+    pub fn new(token_ttl: i64) -> Auth {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        Auth { key, token_ttl, users: Vec::new(), memberships: Mutex::default(), refresh: Mutex::default() }
+    }
+
+    pub fn add_user(&mut self, id: String, email: String, password: &str, tenants: Vec<String>) {
+        self.memberships.lock().unwrap().insert(id.clone(), tenants);
+        self.users.push(User { id, email, password_hash: hash_password(password) });
+    }
+
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    pub fn tenants_of(&self, user_id: &str) -> Vec<String> {
+        self.memberships.lock().unwrap().get(user_id).cloned().unwrap_or_default()
+    }
+
+    pub fn grant(&self, user_id: &str, tenant_id: &str) {
+        let mut m = self.memberships.lock().unwrap();
+        let list = m.entry(user_id.to_string()).or_default();
+        if !list.iter().any(|t| t == tenant_id) {
+            list.push(tenant_id.to_string());
+        }
+    }
+
+    pub fn log_in(&self, email: &str, password: &str) -> Result<TokenSet, ApiError> {
+        let bad = || ApiError::unauthenticated("invalid email or password");
+        let user = self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email));
+        let Some(user) = user else {
+            // spend the same time as a real check
+            let _ = hasher().verify_password(password.as_bytes(), &PasswordHash::new(&self.users.first().map(|u| u.password_hash.clone()).unwrap_or_else(|| hash_password("x"))).map_err(|_| bad())?);
+            return Err(bad());
+        };
+        let parsed = PasswordHash::new(&user.password_hash).map_err(|_| bad())?;
+        hasher().verify_password(password.as_bytes(), &parsed).map_err(|_| bad())?;
+        let tenant = self.tenants_of(&user.id).into_iter().next().ok_or_else(|| ApiError::unauthenticated("the user has no tenant"))?;
+        Ok(self.issue(&user.id, &tenant))
+    }
+
+    pub fn switch_tenant(&self, user_id: &str, tenant_id: &str) -> Result<TokenSet, ApiError> {
+        if !self.tenants_of(user_id).iter().any(|t| t == tenant_id) {
+            return Err(ApiError::not_found("tenant", tenant_id));
+        }
+        Ok(self.issue(user_id, tenant_id))
+    }
+
+    /// Exchanges a refresh token for a new pair; the used one is refused afterwards.
+    pub fn refresh(&self, refresh_token: &str) -> Result<TokenSet, ApiError> {
+        let entry = self.refresh.lock().unwrap().remove(&digest(refresh_token));
+        let entry = entry.ok_or_else(|| ApiError::unauthenticated("invalid or already used refresh token"))?;
+        if entry.expires < unix_now() {
+            return Err(ApiError::unauthenticated("refresh token expired"));
+        }
+        if !self.tenants_of(&entry.user_id).contains(&entry.tenant_id) {
+            return Err(ApiError::unauthenticated("tenant no longer available"));
+        }
+        Ok(self.issue(&entry.user_id, &entry.tenant_id))
+    }
+
+    fn issue(&self, user_id: &str, tenant_id: &str) -> TokenSet {
+        let now = unix_now();
+        let exp = now + self.token_ttl;
+        let claims = Claims {
+            sub: user_id.to_string(),
+            tid: tenant_id.to_string(),
+            exp,
+            typ: "access".into(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialize"));
+        let sig = B64.encode(self.sign(payload.as_bytes()));
+        let access_token = format!("pdsa.{payload}.{sig}");
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let refresh_token = format!("pdsr.{}", B64.encode(raw));
+        let mut refresh = self.refresh.lock().unwrap();
+        refresh.retain(|_, e| e.expires >= now);
+        refresh.insert(
+            digest(&refresh_token),
+            RefreshEntry { user_id: user_id.into(), tenant_id: tenant_id.into(), expires: now + REFRESH_TTL_SECS },
+        );
+        let expires_at = chrono::DateTime::from_timestamp(exp, 0).map(crate::db::fmt_time).unwrap_or_default();
+        TokenSet { access_token, expires_at, refresh_token }
+    }
+
+    fn sign(&self, data: &[u8]) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("hmac key");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The claims of a valid, unexpired access token; `None` for anything else.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let rest = token.strip_prefix("pdsa.")?;
+        let (payload, sig) = rest.split_once('.')?;
+        let sig = B64.decode(sig).ok()?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&sig).ok()?;
+        let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
+        (claims.typ == "access" && claims.exp > unix_now()).then_some(claims)
+    }
+}
+
+fn digest(token: &str) -> String {
+    B64.encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,210 @@
+//! HTTP: GraphQL at `/` and `/graphql`, `/health`, the dashboard at `/ui/`, the package at
+//! `/pkg/`, CORS, the body limit, and the GraphQL error codes.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::dynamic::Schema;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value as J};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::app::{RequestAuth, SharedApp};
+use crate::error::{API_ERROR, BAD_USER_INPUT, VALIDATION_FAILED};
+
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: SharedApp,
+    pub schema: Schema,
+    pub www: Arc<PathBuf>,
+    pub pkg: Arc<PathBuf>,
+}
+
+pub fn router(state: HttpState, cors_origins: Vec<String>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            let Ok(origin) = origin.to_str() else { return false };
+            if cors_origins.is_empty() {
+                is_loopback_origin(origin)
+            } else {
+                cors_origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == origin)
+            }
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("x-prefect-tenant-id")])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route("/", post(graphql).get(|| async { Redirect::temporary("/ui/") }))
+        .route("/graphql", post(graphql))
+        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route("/ui", get(|| async { Redirect::temporary("/ui/") }))
+        .route("/ui/", get(static_ui))
+        .route("/ui/{*path}", get(static_ui))
+        .route("/pkg/{*path}", get(static_pkg))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors)
+        .with_state(state)
+}
+
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let Some(rest) = rest else { return false };
+    ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
+        rest == *host || rest.strip_prefix(host).is_some_and(|p| p.starts_with(':') && p[1..].chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+fn error_body(status: StatusCode, message: &str, code: &str) -> Response {
+    (status, axum::Json(json!({"data": null, "errors": [{"message": message, "extensions": {"code": code}}]}))).into_response()
+}
+
+async fn graphql(State(st): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let body: J = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error_body(StatusCode::BAD_REQUEST, &format!("malformed JSON body: {e}"), BAD_USER_INPUT),
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|v| v.trim().to_string());
+    let claims = match (&st.app.auth, &bearer) {
+        (Some(auth), Some(token)) => auth.verify(token),
+        _ => None,
+    };
+    let auth = RequestAuth { bearer, claims };
+    match body {
+        J::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match execute(&st.schema, &auth, item).await {
+                    Ok(v) => out.push(v),
+                    Err(resp) => return resp,
+                }
+            }
+            axum::Json(J::Array(out)).into_response()
+        }
+        single => match execute(&st.schema, &auth, single).await {
+            Ok(v) => axum::Json(v).into_response(),
+            Err(resp) => resp,
+        },
+    }
+}
+
+async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, Response> {
+    let bad = |m: &str| error_body(StatusCode::BAD_REQUEST, m, BAD_USER_INPUT);
+    let J::Object(mut body) = body else { return Err(bad("the body must be a JSON object {query, variables, operationName}")) };
+    let Some(J::String(query)) = body.remove("query") else { return Err(bad("the body has no `query` string")) };
+    let variables = match body.remove("variables") {
+        None | Some(J::Null) => J::Object(Default::default()),
+        Some(J::String(s)) if s.trim().is_empty() => J::Object(Default::default()),
+        Some(J::String(s)) => match serde_json::from_str::<J>(&s) {
+            Ok(v @ J::Object(_)) => v,
+            Ok(J::Null) => J::Object(Default::default()),
+            _ => return Err(bad("`variables` must be an object or a JSON-encoded object")),
+        },
+        Some(v @ J::Object(_)) => v,
+        Some(_) => return Err(bad("`variables` must be an object")),
+    };
+    let op = match body.remove("operationName") {
+        Some(J::String(s)) => Some(s),
+        _ => None,
+    };
+    let started = Instant::now();
+    let mut req = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(auth.clone());
+    if let Some(op) = &op {
+        req = req.operation_name(op.clone());
+    }
+    let resp = schema.execute(req).await;
+    let mut out = serde_json::to_value(&resp).unwrap_or_else(|e| json!({"data": null, "errors": [{"message": e.to_string()}]}));
+    let mut codes = Vec::new();
+    if let Some(J::Array(errors)) = out.get_mut("errors") {
+        for e in errors.iter_mut() {
+            let has_path = e.get("path").is_some();
+            let Some(obj) = e.as_object_mut() else { continue };
+            let ext = obj.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(ext) = ext.as_object_mut() {
+                if !ext.contains_key("code") {
+                    let code = if has_path { API_ERROR } else { VALIDATION_FAILED };
+                    ext.insert("code".into(), J::String(code.into()));
+                }
+                codes.push(ext.get("code").and_then(|c| c.as_str()).unwrap_or_default().to_string());
+            }
+        }
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.entry("data").or_insert(J::Null);
+    }
+    tracing::info!(operation = op.as_deref().unwrap_or("-"), ms = started.elapsed().as_millis() as u64, errors = ?codes, "graphql");
+    Ok(out)
+}
+
+async fn static_ui(State(st): State<HttpState>, uri: Uri) -> Response {
+    let rel = uri.path().strip_prefix("/ui").unwrap_or("").trim_start_matches('/').to_string();
+    serve_file(&st.www, &rel).await
+}
+
+async fn static_pkg(State(st): State<HttpState>, uri: Uri) -> Response {
+    let rel = uri.path().strip_prefix("/pkg").unwrap_or("").trim_start_matches('/').to_string();
+    serve_file(&st.pkg, &rel).await
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" | "md" | "ts" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn serve_file(root: &Path, rel: &str) -> Response {
+    let rel = percent_decode(rel);
+    let mut path = root.to_path_buf();
+    for c in Path::new(&rel).components() {
+        match c {
+            Component::Normal(p) => path.push(p),
+            Component::CurDir => {}
+            _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        }
+    }
+    if rel.is_empty() || rel.ends_with('/') || tokio::fs::metadata(&path).await.map(|m| m.is_dir()).unwrap_or(false) {
+        path.push("index.html");
+    }
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path)), (header::CACHE_CONTROL, "no-cache")], bytes).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
