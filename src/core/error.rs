@@ -67,11 +67,13 @@ pub struct Error<V> {
     pub errors: Option<V>,
     /// Partial `data` that came with `errors`.
     pub data: Option<V>,
+    /// What caused this (e.g. the `TypeError` fetch rejected with), for `Error.cause`.
+    pub cause: Option<V>,
 }
 
 impl<V> Error<V> {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), status: None, errors: None, data: None }
+        Error { code, message: message.into(), status: None, errors: None, data: None, cause: None }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::InvalidArgument, message)
@@ -91,6 +93,7 @@ impl<V> Error<V> {
             status: self.status,
             errors: self.errors.map(&mut f),
             data: self.data.map(&mut f),
+            cause: self.cause.map(&mut f),
         }
     }
 }

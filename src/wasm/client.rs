@@ -1,0 +1,405 @@
+//! `Client`: options, `graphql()`, and the token flow (login, refresh ahead of expiry, one
+//! shared refresh for concurrent UNAUTHENTICATED answers, then one retry each).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use crate::core::auth::{TokenPayload, TokenSet};
+use crate::core::documents::{self, Document, InputVars, LogInInput, RefreshTokenInput, SwitchTenantInput};
+use crate::core::error::ErrorCode;
+use crate::core::retry::{Idempotency, RetryPolicy, DEFAULT_RETRIES};
+
+use super::error::to_js_error;
+use super::js::{self, from_js, is_nullish, is_plain_object, stringify, to_js, Error, Options, Result};
+use super::transport::{self, Request};
+
+pub const DEFAULT_API_SERVER: &str = "http://127.0.0.1:4200";
+pub const DEFAULT_TIMEOUT_MS: f64 = 15_000.0;
+const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+const MAX_RETRIES: f64 = 20.0;
+
+/// The JS-facing client. Cheap handles (`FlowRuns`, `TaskRuns`) share its inner state.
+#[wasm_bindgen]
+pub struct Client {
+    pub(crate) inner: Rc<Inner>,
+}
+
+pub(crate) struct Inner {
+    endpoint: String,
+    headers: Vec<(String, String)>,
+    timeout_ms: f64,
+    policy: RetryPolicy,
+    state: RefCell<AuthState>,
+}
+
+struct AuthState {
+    tokens: Option<TokenSet>,
+    /// Bumped whenever the tokens are replaced: a call that was refused with an older
+    /// generation just retries with the new token instead of refreshing again.
+    generation: u64,
+    refreshing: Option<Rc<Refresh>>,
+    tenant_id: Option<String>,
+}
+
+/// The one refresh in flight; every caller awaits the same promise and reads the outcome.
+struct Refresh {
+    promise: Promise,
+    outcome: Rc<RefCell<Option<Result<()>>>>,
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Auth {
+    /// With the session's access token; refreshed ahead of expiry when `refresh_ahead`, and
+    /// once after an UNAUTHENTICATED answer.
+    Session { refresh_ahead: bool },
+    /// No Authorization header (log_in).
+    Anonymous,
+}
+
+/// Runs `body` as a Promise that resolves to its value or rejects with a `PrefectError`.
+/// Whatever happens inside, the promise settles.
+pub(crate) fn promise<F>(body: F) -> Promise
+where
+    F: core::future::Future<Output = Result<JsValue>> + 'static,
+{
+    future_to_promise(async move { body.await.map_err(to_js_error) })
+}
+
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            js::console_error(&format!("prefect-wasm panicked (this is a bug; the module is now unusable): {info}"));
+        }));
+    });
+}
+
+fn server_url(value: String, what: &str) -> Result<String> {
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.chars().any(char::is_whitespace) => Ok(value),
+        _ => Err(Error::invalid(format!("{what} must be an http:// or https:// URL, got {value:?}"))),
+    }
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// `new Client({ apiServer, graphqlServer, token, tenantId, headers, timeoutMs, retries })`.
+    /// Throws a `PrefectError` (INVALID_ARGUMENT) for malformed options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_optional_param_type = "ClientOptions")] options: Option<JsValue>) -> core::result::Result<Client, JsValue> {
+        install_panic_hook();
+        Client::from_options(options).map_err(to_js_error)
+    }
+
+    /// The access token now in use (`undefined` when there is none).
+    #[wasm_bindgen(getter)]
+    pub fn token(&self) -> Option<String> {
+        self.inner.state.borrow().tokens.as_ref().map(|t| t.access_token.clone())
+    }
+
+    /// `graphql(query, variables?, { signal? })`: resolves to the answer's `data`.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn graphql(&self, query: JsValue, variables: Option<JsValue>, options: Option<JsValue>) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let query = js::string_arg(&query, "query")?;
+            if query.trim().is_empty() {
+                return Err(Error::invalid("query must not be empty"));
+            }
+            let variables = match variables {
+                Some(v) if !is_nullish(&v) => {
+                    if !is_plain_object(&v) {
+                        return Err(Error::invalid("variables must be an object"));
+                    }
+                    v
+                }
+                _ => JsValue::UNDEFINED,
+            };
+            let options = Options::new(options, "options")?;
+            let signal = options.signal("signal")?;
+            let idempotency = if documents::is_read_only(&query) { Idempotency::Safe } else { Idempotency::Unsafe };
+            inner.request(&query, variables, idempotency, signal.as_ref(), Auth::Session { refresh_ahead: true }).await
+        })
+    }
+
+    /// `login(email, password, { accountSlug?, accountId? })`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Tenant[] | undefined>")]
+    pub fn login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "LoginOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let email = js::string_arg(&email, "email")?;
+            let password = js::string_arg(&password, "password")?;
+            if email.is_empty() {
+                return Err(Error::invalid("email must not be empty"));
+            }
+            let options = Options::new(options, "options")?;
+            let account_slug = options.string("accountSlug")?;
+            let account_id = options.string("accountId")?;
+            if let Some(id) = &account_id {
+                if !documents::is_uuid(id) {
+                    return Err(Error::invalid(format!("options.accountId must be a UUID, got {id:?}")));
+                }
+            }
+            inner.login(&email, &password, account_slug, account_id).await
+        })
+    }
+
+    /// `refreshToken()`: replaces the stored tokens with fresh ones.
+    #[wasm_bindgen(js_name = refreshToken, unchecked_return_type = "Promise<void>")]
+    pub fn refresh_token(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let generation = inner.state.borrow().generation;
+            inner.refresh(generation).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+impl Client {
+    fn from_options(options: Option<JsValue>) -> Result<Client> {
+        let options = Options::new(options, "options")?;
+        let api_server = server_url(options.string("apiServer")?.unwrap_or_else(|| DEFAULT_API_SERVER.into()), "options.apiServer")?;
+        let endpoint = match options.string("graphqlServer")? {
+            Some(url) => server_url(url, "options.graphqlServer")?,
+            None => api_server,
+        };
+        let tokens = options.string("token")?.filter(|t| !t.is_empty()).map(TokenSet::from_static);
+        let tenant_id = options.string("tenantId")?;
+        if let Some(id) = &tenant_id {
+            if !documents::is_uuid(id) {
+                return Err(Error::invalid(format!("options.tenantId must be a UUID, got {id:?}")));
+            }
+        }
+        let headers = match options.get("headers")? {
+            None => Vec::new(),
+            Some(h) => {
+                let h = Options::new(Some(h), "options.headers")?;
+                h.entries()
+                    .into_iter()
+                    .map(|(k, v)| v.as_string().map(|v| (k.clone(), v)).ok_or_else(|| Error::invalid(format!("options.headers.{k} must be a string"))))
+                    .collect::<Result<Vec<_>>>()?
+            }
+        };
+        transport::check_headers(&headers)?;
+        let timeout_ms = match options.number("timeoutMs")? {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(ms) if ms > 0.0 && ms <= MAX_TIMEOUT_MS => ms,
+            Some(ms) => return Err(Error::invalid(format!("options.timeoutMs must be a positive number of milliseconds (at most {MAX_TIMEOUT_MS}), got {ms}"))),
+        };
+        let retries = match options.number("retries")? {
+            None => DEFAULT_RETRIES,
+            Some(n) if n >= 0.0 && n <= MAX_RETRIES && n.fract() == 0.0 => n as u32,
+            Some(n) => return Err(Error::invalid(format!("options.retries must be a whole number from 0 to {MAX_RETRIES}, got {n}"))),
+        };
+        Ok(Client {
+            inner: Rc::new(Inner {
+                endpoint,
+                headers,
+                timeout_ms,
+                policy: RetryPolicy::with_retries(retries),
+                state: RefCell::new(AuthState { tokens, generation: 0, refreshing: None, tenant_id }),
+            }),
+        })
+    }
+}
+
+impl Inner {
+    /// Sends one document with its variables and resolves to `data`.
+    pub(crate) async fn request(
+        self: &Rc<Self>,
+        query: &str,
+        variables: JsValue,
+        idempotency: Idempotency,
+        signal: Option<&AbortSignal>,
+        auth: Auth,
+    ) -> Result<JsValue> {
+        let envelope = Object::new();
+        let _ = Reflect::set(&envelope, &JsValue::from_str("query"), &JsValue::from_str(query));
+        if !variables.is_undefined() {
+            let _ = Reflect::set(&envelope, &JsValue::from_str("variables"), &variables);
+        }
+        let body = stringify(&envelope, "variables")?;
+
+        if let Auth::Session { refresh_ahead: true } = auth {
+            let due = {
+                let state = self.state.borrow();
+                state.tokens.as_ref().is_some_and(|t| t.needs_refresh(js::now_ms())).then_some(state.generation)
+            };
+            if let Some(generation) = due {
+                self.refresh(generation).await?;
+            }
+        }
+
+        let mut refreshed = false;
+        loop {
+            let (bearer, tenant_id, generation, can_refresh) = {
+                let state = self.state.borrow();
+                let bearer = match auth {
+                    Auth::Session { .. } => state.tokens.as_ref().map(|t| t.access_token.clone()),
+                    Auth::Anonymous => None,
+                };
+                let can_refresh = state.tokens.as_ref().is_some_and(TokenSet::can_refresh);
+                (bearer, state.tenant_id.clone(), state.generation, can_refresh)
+            };
+            let outcome = transport::exchange(&Request {
+                url: &self.endpoint,
+                body: &body,
+                headers: &self.headers,
+                tenant_id: tenant_id.as_deref(),
+                bearer: bearer.as_deref(),
+                signal,
+                timeout_ms: self.timeout_ms,
+                policy: self.policy,
+                idempotency,
+            })
+            .await;
+            match outcome {
+                Err(e) if e.code == ErrorCode::Unauthenticated && matches!(auth, Auth::Session { .. }) && can_refresh && !refreshed => {
+                    // The server refused the token before doing anything, so repeating the
+                    // request once after a refresh is safe even for mutations.
+                    refreshed = true;
+                    self.refresh(generation).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends a document whose variables are a Rust value.
+    pub(crate) async fn send<T: Serialize>(
+        self: &Rc<Self>,
+        document: Document,
+        variables: &T,
+        idempotency: Idempotency,
+        auth: Auth,
+    ) -> Result<JsValue> {
+        let variables = to_js(variables)?;
+        self.request(document.text, variables, idempotency, None, auth).await
+    }
+
+    /// Refreshes the tokens, unless they changed since `seen` (then someone already did).
+    /// Concurrent callers share one `refresh_token` mutation.
+    async fn refresh(self: &Rc<Self>, seen: u64) -> Result<()> {
+        let shared = {
+            let state = self.state.borrow();
+            if state.generation != seen {
+                return Ok(());
+            }
+            state.refreshing.clone()
+        };
+        let shared = match shared {
+            Some(shared) => shared,
+            None => {
+                let this = self.clone();
+                let outcome: Rc<RefCell<Option<Result<()>>>> = Rc::new(RefCell::new(None));
+                let outcome_in = outcome.clone();
+                let promise = future_to_promise(async move {
+                    let result = this.refresh_now().await;
+                    *outcome_in.borrow_mut() = Some(result);
+                    this.state.borrow_mut().refreshing = None;
+                    Ok(JsValue::UNDEFINED)
+                });
+                let refresh = Rc::new(Refresh { promise, outcome });
+                self.state.borrow_mut().refreshing = Some(refresh.clone());
+                refresh
+            }
+        };
+        let _ = JsFuture::from(shared.promise.clone()).await;
+        let outcome = shared.outcome.borrow().clone();
+        outcome.unwrap_or_else(|| Err(Error::new(ErrorCode::Unauthenticated, "the token refresh did not complete")))
+    }
+
+    /// One `refresh_token` mutation, sent with the refresh token as the Bearer. Never retried
+    /// on transport failures (refresh tokens rotate; see `core::retry`).
+    async fn refresh_now(self: &Rc<Self>) -> Result<()> {
+        let (refresh_token, tenant_id) = {
+            let state = self.state.borrow();
+            (state.tokens.as_ref().and_then(|t| t.refresh_token.clone()), state.tenant_id.clone())
+        };
+        let Some(refresh_token) = refresh_token else {
+            return Err(Error::new(ErrorCode::Unauthenticated, "there is no refresh token: log in first"));
+        };
+        let variables = to_js(&InputVars { input: RefreshTokenInput { access_token: &refresh_token } })?;
+        let body = {
+            let envelope = Object::new();
+            let _ = Reflect::set(&envelope, &JsValue::from_str("query"), &JsValue::from_str(documents::REFRESH_TOKEN.text));
+            let _ = Reflect::set(&envelope, &JsValue::from_str("variables"), &variables);
+            stringify(&envelope, "variables")?
+        };
+        let data = transport::exchange(&Request {
+            url: &self.endpoint,
+            body: &body,
+            headers: &self.headers,
+            tenant_id: tenant_id.as_deref(),
+            bearer: Some(&refresh_token),
+            signal: None,
+            timeout_ms: self.timeout_ms,
+            policy: self.policy,
+            idempotency: Idempotency::Unsafe,
+        })
+        .await?;
+        let payload = from_js::<documents::RefreshTokenData>(data, "refresh_token answer")?.refresh_token;
+        self.store_tokens(payload, "refresh_token")
+    }
+
+    fn store_tokens(&self, payload: Option<TokenPayload>, what: &str) -> Result<()> {
+        let tokens = payload
+            .and_then(TokenSet::from_payload)
+            .ok_or_else(|| Error::decode(format!("the {what} answer carries no access token")))?;
+        let mut state = self.state.borrow_mut();
+        state.tokens = Some(tokens);
+        state.generation += 1;
+        Ok(())
+    }
+
+    async fn tenants(self: &Rc<Self>) -> Result<Vec<documents::Tenant>> {
+        let data = self
+            .request(documents::TENANTS.text, JsValue::UNDEFINED, Idempotency::Safe, None, Auth::Session { refresh_ahead: false })
+            .await?;
+        Ok(from_js::<documents::TenantsData>(data, "tenant list")?.tenant)
+    }
+
+    async fn login(self: &Rc<Self>, email: &str, password: &str, slug: Option<String>, id: Option<String>) -> Result<JsValue> {
+        let data = self
+            .send(documents::LOG_IN, &InputVars { input: LogInInput { email, password } }, Idempotency::Safe, Auth::Anonymous)
+            .await?;
+        self.store_tokens(from_js::<documents::LogInData>(data, "log_in answer")?.log_in, "log_in")?;
+
+        let tenant_id = match (id, slug) {
+            (Some(id), _) => id,
+            (None, Some(slug)) => self
+                .tenants()
+                .await?
+                .into_iter()
+                .find(|t| t.slug == slug)
+                .map(|t| t.id)
+                .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no account with slug {slug:?} for this user")))?,
+            (None, None) => return to_js(&self.tenants().await?),
+        };
+        let data = self
+            .send(
+                documents::SWITCH_TENANT,
+                &InputVars { input: SwitchTenantInput { tenant_id: &tenant_id } },
+                Idempotency::Safe,
+                Auth::Session { refresh_ahead: false },
+            )
+            .await?;
+        self.store_tokens(from_js::<documents::SwitchTenantData>(data, "switch_tenant answer")?.switch_tenant, "switch_tenant")?;
+        self.state.borrow_mut().tenant_id = Some(tenant_id);
+        Ok(JsValue::UNDEFINED)
+    }
+}

@@ -1,0 +1,112 @@
+//! The TypeScript declarations wasm-bindgen cannot infer: options, `RunState`, `Tenant`,
+//! `StateInput`, `PrefectError` and `graphql()`'s generic signature.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS: &'static str = r#"
+/** The `code` of every `PrefectError`. */
+export type PrefectErrorCode =
+  | "NETWORK" | "TIMEOUT" | "ABORTED" | "HTTP" | "GRAPHQL" | "UNAUTHENTICATED"
+  | "VERSION_LOCKING_ERROR" | "STATE_MISMATCH" | "NOT_FOUND" | "INVALID_ARGUMENT" | "DECODE";
+
+/** One entry of a GraphQL `errors` array. */
+export interface GraphQLErrorEntry {
+  message: string;
+  path?: (string | number)[];
+  locations?: { line: number; column: number }[];
+  extensions?: { code?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** Every rejection of this package. A real `Error` subclass. */
+export class PrefectError extends Error {
+  constructor(message: string, code: PrefectErrorCode, status?: number, errors?: GraphQLErrorEntry[], data?: unknown, cause?: unknown);
+  name: "PrefectError";
+  code: PrefectErrorCode;
+  /** The HTTP status, when there was a response. */
+  status?: number;
+  /** The GraphQL `errors` array, when there was one. */
+  errors?: GraphQLErrorEntry[];
+  /** Partial `data` that came with `errors`. */
+  data?: unknown;
+}
+
+export interface ClientOptions {
+  /** Default "http://127.0.0.1:4200". */
+  apiServer?: string;
+  /** Default: apiServer (Prefect Server answers GraphQL at its root). */
+  graphqlServer?: string;
+  /** Bearer token: an API key or an access token. */
+  token?: string;
+  /** Sent as X-PREFECT-TENANT-ID when set. */
+  tenantId?: string;
+  headers?: Record<string, string>;
+  /** Per attempt; default 15000. */
+  timeoutMs?: number;
+  /** Transient-failure retries; default 3. */
+  retries?: number;
+}
+
+export interface GraphqlOptions {
+  signal?: AbortSignal;
+}
+
+export interface LoginOptions {
+  accountSlug?: string;
+  accountId?: string;
+}
+
+/** An account the user can switch to. */
+export interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+}
+
+export interface FlowRunCreateOptions {
+  parameters?: Record<string, unknown>;
+  /** Sent in the run's context as `parent_task_run_id`. */
+  parentTaskRunId?: string;
+  context?: Record<string, unknown>;
+  labels?: string[];
+  scheduledStartTime?: string | Date;
+  idempotencyKey?: string;
+  name?: string;
+}
+
+export interface FlowRunRunOptions {
+  startTasks?: string[];
+  inputs?: Record<string, unknown>;
+}
+
+export interface SetStateOptions {
+  /** Stored as a PrefectResult (its JSON text) and decoded back by getState. */
+  result?: unknown;
+  /** Write only if the run's current state type is exactly this one (else STATE_MISMATCH). */
+  expectedState?: string;
+}
+
+/** A state type name such as "Running", or a state object. */
+export type StateInput = string | { type: string; message?: string; [key: string]: unknown };
+
+export interface RunState {
+  /** The run's id. */
+  id: string;
+  /** e.g. "Scheduled", "Running", "Success". */
+  type: string;
+  message: string | null;
+  /** The decoded result value when the state carries one, else null. */
+  result: unknown;
+  /** The run's version after this state. */
+  version: number;
+  timestamp: string | null;
+  /** The state JSON exactly as the server holds it. */
+  serializedState: Record<string, unknown>;
+}
+
+export interface Client {
+  /** Resolves to the response's `data`; rejects with PrefectError. */
+  graphql<T = any>(query: string, variables?: Record<string, unknown> | null, options?: GraphqlOptions): Promise<T>;
+}
+"#;
