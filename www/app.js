@@ -193,6 +193,7 @@ $("#login-form").addEventListener("submit", async (event) => {
         h("input", { type: "radio", name: "tenant", value: t.id, checked: i === 0 }),
         h("span", { class: "tenant-name" }, t.name || t.slug),
         h("span", { class: "tenant-slug" }, t.slug))));
+    setText($("#tenant-who"), `Signed in as ${email}. This account belongs to ${tenants.length} teams.`);
     showLoginStep("tenant");
     options.querySelector("input")?.focus();
   } catch (err) {
@@ -243,11 +244,18 @@ function stopPolling() {
   app.timer = null;
 }
 
+/** One poll: flows (now and then), the runs, the open run. Never two at once. */
 async function tick() {
   stopPolling();
+  if (app.inflight) {
+    app.again = true; // poll once more as soon as the current one is done
+    return;
+  }
   const gen = app.generation;
   const api = app.api;
   if (!api) return;
+  app.inflight = true;
+  app.again = false;
   try {
     const wantFlows = app.ticks % FLOWS_EVERY === 0;
     const openId = app.openRunId;
@@ -289,8 +297,12 @@ async function tick() {
     const key = `${code}|${message}`;
     if (app.pollError !== key) toastError(err, "Updating");
     app.pollError = key;
+  } finally {
+    app.inflight = false;
   }
-  if (gen === app.generation) app.timer = setTimeout(tick, POLL_MS);
+  if (gen !== app.generation) return;
+  stopPolling();
+  app.timer = setTimeout(tick, app.again ? 0 : POLL_MS);
 }
 
 /** Refresh now (after an action) rather than waiting for the next poll. */
@@ -392,6 +404,30 @@ function renderRuns() {
   reconcile(runsBody, app.runs, (r) => r.id, createRunRow, (tr, run) => updateRunRow(tr, run, now));
   renderSummary();
   renderFlowBars();
+  renderHistory(now);
+}
+
+/** Prefect's run-history strip: one bar per recent run, oldest left, height = duration. */
+function renderHistory(now) {
+  const runs = app.runs.slice(0, 60).reverse();
+  const el = $("#run-history");
+  el.hidden = runs.length === 0;
+  const durations = runs.map((r) => runDuration(r, now) ?? 0);
+  const max = Math.max(1000, ...durations);
+  reconcile(el, runs, (r) => r.id,
+    (r) => h("button", { type: "button", class: "bar", dataset: { testid: "history-bar" }, onclick: () => openDetail(r.id) }, h("i", {})),
+    (bar, r) => {
+      const i = runs.indexOf(r);
+      const d = durations[i];
+      const color = stateColor(r.state);
+      const fill = bar.firstChild;
+      fill.style.background = color;
+      fill.style.height = `${Math.max(8, Math.round((Math.sqrt(d) / Math.sqrt(max)) * 100))}%`;
+      bar.dataset.state = r.state ?? "";
+      bar.classList.toggle("open", r.id === app.openRunId);
+      setAttr(bar, "title", `${r.name} · ${r.flow?.name ?? ""} · ${r.state} · ${formatDuration(d || null)}`);
+      setAttr(bar, "aria-label", `${r.name}: ${r.state}`);
+    });
 }
 
 function createRunRow(run) {
@@ -556,6 +592,7 @@ function renderDetail(run) {
   const tasks = [...(run.task_runs ?? [])].sort(byStart);
   setText($("#tasks-count"), tasks.length || "");
   $("#tasks-empty").hidden = tasks.length > 0;
+  $('[data-testid="task-runs"]').hidden = tasks.length === 0;
   reconcile($("#task-runs-body"), tasks, (t) => t.id,
     () => h("tr", { dataset: { testid: "task-run-row" } },
       h("td", { class: "task-name" }), h("td", {}, h("span", { dataset: { testid: "task-run-state" } })),
