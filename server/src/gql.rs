@@ -268,6 +268,7 @@ pub fn build(app: SharedApp, depth_limit: usize, complexity_limit: usize) -> Sch
         .register(query)
         .register(mutation)
         .data(app)
+        .extension(ErrorPath)
         .limit_depth(depth_limit)
         .limit_complexity(complexity_limit)
         .finish()
@@ -277,4 +278,38 @@ pub fn build(app: SharedApp, depth_limit: usize, complexity_limit: usize) -> Sch
 #[allow(dead_code)]
 pub fn shared(app: App) -> SharedApp {
     Arc::new(app)
+}
+
+/// Gives resolver errors their `path` (the dynamic schema leaves it empty).
+struct ErrorPath;
+
+impl async_graphql::extensions::ExtensionFactory for ErrorPath {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(ErrorPath)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for ErrorPath {
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        info: async_graphql::extensions::ResolveInfo<'_>,
+        next: async_graphql::extensions::NextResolve<'_>,
+    ) -> async_graphql::ServerResult<Option<Value>> {
+        let path = info.path_node;
+        next.run(ctx, info).await.map_err(|mut e| {
+            if e.path.is_empty() {
+                e.path = path
+                    .to_string_vec()
+                    .into_iter()
+                    .map(|s| match s.parse::<usize>() {
+                        Ok(i) => async_graphql::PathSegment::Index(i),
+                        Err(_) => async_graphql::PathSegment::Field(s),
+                    })
+                    .collect();
+            }
+            e
+        })
+    }
 }

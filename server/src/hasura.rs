@@ -88,7 +88,10 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
             let ty = *ty;
             let tref = if *c == "id" { TypeRef::named_nn(ty.scalar()) } else { TypeRef::named(ty.scalar()) };
             object = object.field(Field::new(*c, tref, move |ctx| match ctx.parent_value.downcast_ref::<Row>() {
-                Some(row) => FieldFuture::Value(Some(FieldValue::value(to_gql(&row.0[i], ty)))),
+                Some(row) => FieldFuture::Value(match to_gql(&row.0[i], ty) {
+                    Value::Null => None,
+                    v => Some(FieldValue::value(v)),
+                }),
                 None => FieldFuture::Value(None),
             }));
         }
