@@ -10,13 +10,25 @@ use async_graphql::dynamic::{
 use async_graphql::Value;
 use rusqlite::types::Value as Sql;
 use serde_json::Value as J;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::app::{scope_of, RequestAuth, Scope, SharedApp};
 use crate::error::ApiError;
 use crate::tables::{table, Table, Ty, TABLES};
 
 /// One row of a table, in the table's column order.
-pub struct Row(pub Vec<Sql>);
+pub struct Row(pub Arc<Vec<Sql>>);
+
+/// Per-request cache of object-relationship lookups.
+#[derive(Default)]
+pub struct RelCache(pub Mutex<HashMap<(&'static str, String), Option<Row>>>);
+
+impl Clone for Row {
+    fn clone(&self) -> Self {
+        Row(self.0.clone())
+    }
+}
 
 const ORDER_DIRS: [(&str, &str); 6] = [
     ("asc", "ASC NULLS LAST"),
@@ -120,13 +132,23 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 });
                 object = object.field(list_args(f, r.target));
             } else {
+                let sql = format!("SELECT {} FROM \"{}\" t0 WHERE t0.\"{}\" = ? LIMIT 1", target.select_list("t0"), target.name, remote);
+                let sql: &'static str = Box::leak(sql.into_boxed_str());
                 object = object.field(Field::new(r.name, TypeRef::named(r.target), move |ctx| {
                     FieldFuture::new(async move {
                         let Some(key) = parent_key(&ctx, local_i) else { return Ok(None) };
+                        // many rows share a parent (10,000 runs of one flow): one query per request
+                        let cache = ctx.data_opt::<RelCache>();
+                        let cache_key = (sql, format!("{key:?}"));
+                        if let Some(hit) = cache.and_then(|c| c.0.lock().unwrap().get(&cache_key).cloned()) {
+                            return Ok(hit.map(FieldValue::owned_any));
+                        }
                         let app = ctx.data::<SharedApp>()?;
-                        let sql = format!("SELECT {} FROM \"{}\" t0 WHERE t0.\"{}\" = ? LIMIT 1", target.select_list("t0"), target.name, remote);
-                        let mut rows = app.db.read(|c| fetch(c, &sql, &[key], target.columns.len()))?;
-                        Ok(rows.pop().map(FieldValue::owned_any))
+                        let row = app.db.read(|c| fetch(c, sql, &[key], target.columns.len()))?.pop();
+                        if let Some(c) = cache {
+                            c.0.lock().unwrap().insert(cache_key, row.clone());
+                        }
+                        Ok(row.map(FieldValue::owned_any))
                     })
                 }));
             }
@@ -570,7 +592,7 @@ impl Selection {
 pub fn fetch(conn: &rusqlite::Connection, sql: &str, params: &[Sql], ncols: usize) -> Result<Vec<Row>, ApiError> {
     let mut st = conn.prepare_cached(sql)?;
     let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-        (0..ncols).map(|i| r.get::<_, Sql>(i)).collect::<Result<Vec<_>, _>>().map(Row)
+        (0..ncols).map(|i| r.get::<_, Sql>(i)).collect::<Result<Vec<_>, _>>().map(|v| Row(Arc::new(v)))
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -119,7 +119,7 @@ async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, Resp
         _ => None,
     };
     let started = Instant::now();
-    let mut req = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(auth.clone());
+    let mut req = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(auth.clone()).data(crate::hasura::RelCache::default());
     if let Some(op) = &op {
         req = req.operation_name(op.clone());
     }
