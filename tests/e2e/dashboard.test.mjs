@@ -27,13 +27,15 @@ const USER = { email: "e2e@example.com", password: "e2e-password", teams: ["demo
 
 const FINISHED = ["Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "ValidationFailed", "Cached", "Skipped", "Mapped", "Looped", "Finished"];
 
-let server; // { child, url, output() }
+let server; // the server of the scenario running now: { child, url, output(), exited }
 let browser;
 let page;
-const pageErrors = [];
+let pageErrors = [];
 let navigations = 0;
+const children = new Set();
 
-function startServer() {
+/** Starts a dev server on a free port with `extra` flags; resolves { child, url, output, exited }. */
+function startServer(extra) {
   if (!SERVER_BIN) {
     throw new Error("PREFECT_DEV_SERVER_BIN is not set: give the absolute path of the prefect-dev-server binary, e.g.\n"
       + "  PREFECT_DEV_SERVER_BIN=$PWD/target/debug/prefect-dev-server node --test tests/e2e/");
@@ -44,13 +46,11 @@ function startServer() {
   if (!existsSync(path.join(PKG_DIR, "web/prefect_wasm.js"))) {
     throw new Error(`no ${path.join(PKG_DIR, "web/prefect_wasm.js")}: build the package first (bash scripts/build-pkg.sh)`);
   }
-  const args = [
-    "--listen", "127.0.0.1:0", "--db", ":memory:", "--demo", "--simulate",
-    "--auth", "--user", `${USER.email}:${USER.password}:${USER.teams.join(",")}`,
-    "--www", path.join(root, "www"), "--pkg", PKG_DIR,
-  ];
+  const args = ["--listen", "127.0.0.1:0", "--db", ":memory:", ...extra, "--www", path.join(root, "www"), "--pkg", PKG_DIR];
   return new Promise((resolve, reject) => {
     const child = spawn(SERVER_BIN, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let started = null;
     let out = "";
     let err = "";
     const output = () => `--- stdout\n${out}\n--- stderr\n${err}`;
@@ -69,22 +69,48 @@ function startServer() {
     child.stdout.on("data", (chunk) => {
       out += chunk;
       const match = /prefect-dev-server listening on (http:\/\/\S+)\r?\n/.exec(out);
-      if (match && !server) {
+      if (match && !started) {
         clearTimeout(timer);
         child.removeAllListeners("exit");
-        server = { child, url: match[1].replace(/\/$/, ""), output, exited: null };
-        child.on("exit", (code, signal) => { server.exited = `code ${code}, signal ${signal}`; });
-        resolve(server);
+        started = { child, url: match[1].replace(/\/$/, ""), output, exited: null };
+        child.on("exit", (code, signal) => { started.exited = `code ${code}, signal ${signal}`; });
+        resolve(started);
       }
     });
   });
 }
 
-function stopServer() {
-  const child = server?.child;
+function stopServer(s) {
+  const child = s?.child;
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  if (child) children.delete(child);
 }
-process.on("exit", stopServer);
+process.on("exit", () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+async function openBrowser() {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // launch() gives every run a fresh temporary profile (user-data-dir) and removes it on close.
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: STARTUP_MS,
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  pageErrors = [];
+  navigations = 0;
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations++; });
+}
+
+async function closeBrowser() {
+  await browser?.close().catch(() => {});
+  browser = null;
+  page = null;
+}
 
 // ------------------------------------------------------------------------------ page helpers
 
@@ -95,13 +121,21 @@ const runRow = (name) => page.locator(byTestId("run-row"), { has: page.locator(b
 
 /** Waits until the row of run `name` is in one of `states`; returns that state. */
 async function waitForRunState(name, states, timeout) {
-  const handle = await page.waitForFunction(([name, states]) => {
-    for (const row of document.querySelectorAll('[data-testid="run-row"]')) {
-      if (row.querySelector('[data-testid="run-name"]')?.textContent === name && states.includes(row.dataset.state)) return row.dataset.state;
-    }
-    return false;
-  }, [name, states], { timeout, polling: 200 });
-  return handle.jsonValue();
+  try {
+    const handle = await page.waitForFunction(([name, states]) => {
+      for (const row of document.querySelectorAll('[data-testid="run-row"]')) {
+        if (row.querySelector('[data-testid="run-name"]')?.textContent === name && states.includes(row.dataset.state)) return row.dataset.state;
+      }
+      return false;
+    }, [name, states], { timeout, polling: 200 });
+    return await handle.jsonValue();
+  } catch (err) {
+    const now = await page.evaluate((name) => [...document.querySelectorAll('[data-testid="run-row"]')]
+      .find((row) => row.querySelector('[data-testid="run-name"]')?.textContent === name)?.dataset.state ?? "(no row)", name).catch(() => "?");
+    err.message += `\nrun ${name} did not reach ${states.join("/")} within ${timeout} ms; it is ${now}`
+      + " (does the dev server run its simulated agent, --simulate?)";
+    throw err;
+  }
 }
 
 /** Records every state the row of run `name` shows, as the page updates it. */
@@ -168,25 +202,16 @@ function step(name, fn) {
 }
 
 describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
+  let own;
   before(async () => {
-    await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // launch() gives every run a fresh temporary profile (user-data-dir) and removes it on close.
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      timeout: STARTUP_MS,
-    });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations++; });
+    broken = null;
+    own = server = await startServer(["--demo", "--simulate", "--auth", "--user", `${USER.email}:${USER.password}:${USER.teams.join(",")}`]);
+    await openBrowser();
   });
 
   after(async () => {
-    await browser?.close().catch(() => {});
-    stopServer();
+    await closeBrowser();
+    stopServer(own);
   });
 
   step("signs in, choosing one of the user's teams", async () => {
@@ -321,6 +346,48 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.equal(state, "Cancelled");
     await page.waitForFunction(() => document.querySelector('[data-testid="run-detail-state"]')?.dataset.state === "Cancelled", null, { timeout: 10_000 });
     assert.ok(await page.locator(byTestId("action-cancel")).isDisabled(), "a finished run cannot be cancelled again");
+  });
+
+  test("the page raised no uncaught errors", () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe("dashboard against an open server (no auth), and connection errors", { timeout: 2 * TEST_MS }, () => {
+  let own;
+  before(async () => {
+    broken = null;
+    own = server = await startServer(["--demo"]);
+    await openBrowser();
+  });
+
+  after(async () => {
+    await closeBrowser();
+    stopServer(own);
+  });
+
+  step("connects straight away, without a sign-in form", async () => {
+    await page.goto(`${server.url}/ui/`);
+    await page.waitForSelector(`${byTestId("connection-status")}[data-state="connected"]`);
+    assert.equal(await page.locator(byTestId("login-form")).isVisible(), false);
+    await page.locator(byTestId("flow-item")).first().waitFor({ state: "visible" });
+    await page.locator(byTestId("run-row")).first().waitFor({ state: "visible" }); // the demo's two runs
+    const flows = await page.locator(byTestId("flow-name")).allTextContents();
+    assert.ok(flows.length >= 1, `flows listed: ${flows.join(", ")}`);
+  });
+
+  step("an unreachable server shows the NETWORK error in the page, and reconnecting recovers", async () => {
+    await page.fill(byTestId("server-url"), "http://127.0.0.1:9");
+    await page.click(byTestId("connect"));
+    await page.waitForSelector(`${byTestId("connection-status")}[data-state="error"]`, { timeout: 30_000 });
+    const toast = page.locator(`${byTestId("toast")}[data-kind="error"]`).last();
+    await toast.waitFor({ state: "visible" });
+    assert.equal((await toast.locator(byTestId("toast-code")).textContent()).trim(), "NETWORK");
+    assert.match(await toast.locator(byTestId("toast-message")).textContent(), /127\.0\.0\.1:9/);
+    await page.fill(byTestId("server-url"), server.url);
+    await page.click(byTestId("connect"));
+    await page.waitForSelector(`${byTestId("connection-status")}[data-state="connected"]`);
+    await page.locator(byTestId("run-row")).first().waitFor({ state: "visible" });
   });
 
   test("the page raised no uncaught errors", () => {
