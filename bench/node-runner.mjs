@@ -54,6 +54,14 @@ const urql = await import("@urql/core");
 libs.createUrql = urql.createClient;
 libs.fetchExchange = urql.fetchExchange;
 
+const wasmMemory = () => {
+  for (const inst of instances) {
+    for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) return v;
+  }
+  throw new Error("node-runner: no wasm memory found");
+};
+const memoryBytes = () => (libs.Client ? wasmMemory().buffer.byteLength : null);
+out.wasm_memory_after_init_bytes = memoryBytes();
 const ids = cfg.ids;
 console.error("bench: node: throughput");
 out.throughput = await W.throughput(libs, {
@@ -63,17 +71,13 @@ out.throughput = await W.throughput(libs, {
   warmupCalls: cfg.warmupCalls,
   concurrencies: cfg.concurrencies,
 });
+out.wasm_memory_after_throughput_bytes = memoryBytes();
 console.error("bench: node: large answer");
 out.large = await W.large(libs, { limit: cfg.largeLimit, rounds: cfg.largeRounds });
 
+out.wasm_memory_after_large_bytes = memoryBytes();
 console.error("bench: node: memory");
 if (libs.Client) {
-  const wasmMemory = () => {
-    for (const inst of instances) {
-      for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) return v;
-    }
-    throw new Error("node-runner: no wasm memory found");
-  };
   const tables = () =>
     instances.flatMap((inst) => Object.values(inst.exports).filter((v) => v instanceof WebAssembly.Table));
   out.memory = await W.memory(

@@ -66,7 +66,7 @@ export async function seed(url, { runs, batch = 250, parallel = 4 }) {
       for (let k = 0; k < n; k++) {
         const i = b * batch + k;
         fields.push(
-          `r${k}: create_flow_run(input: {flow_id: $flow, name: "bench-run-${i}", labels: ["bench", "batch-${b}"], parameters: {rows: ${i % 100}}}) { id }`,
+          `r${k}: create_flow_run(input: {flow_id: $flow, flow_run_name: "bench-run-${i}", labels: ["bench", "batch-${b}"], parameters: {rows: ${i % 100}}}) { id }`,
         );
       }
       const data = await gql(url, `mutation Seed($flow: UUID!) {\n${fields.join("\n")}\n}`, { flow: flowId });

@@ -225,7 +225,41 @@ export async function large(libs, { limit, rounds }) {
  * env: { memory: () => WebAssembly.Memory, tables: () => WebAssembly.Table[], gc: async () => void,
  *        jsHeap: () => number | null }
  */
-export async function memory(libs, env, { ids, calls, warmupCalls, concurrency }) {
+export async function memory(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch = false }) {
+  let restore = null;
+  if (stubFetch) restore = await installFetchStub(libs.url, ids[0]);
+  try {
+    return await memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch });
+  } finally {
+    if (restore) restore();
+  }
+}
+
+/**
+ * Replaces the global fetch, for the endpoint only, by one that answers at once with a real
+ * answer of the server (recorded first) rewritten for the id asked: the client's whole path
+ * (request, Response, text, JSON, errors, promises) runs, without the network's time.
+ */
+async function installFetchStub(url, sampleId) {
+  const real = globalThis.fetch;
+  const sample = await rawFetchCall(url, BY_PK, { id: sampleId });
+  const template = JSON.stringify({ data: sample }).split(sampleId);
+  globalThis.fetch = function (input, init) {
+    const target = typeof input === "string" ? input : input?.url;
+    if (target !== url && target !== url + "/") return real.call(this, input, init);
+    const { variables } = JSON.parse(init.body);
+    const body = variables?.id === sampleId || ids_ok(variables?.id) ? template.join(variables.id) : null;
+    const text = body && variables.id !== MISSING_ID ? body : JSON.stringify({ data: { flow_run_by_pk: null } });
+    return Promise.resolve(new Response(text, { status: 200, headers: { "content-type": "application/json" } }));
+  };
+  return () => {
+    globalThis.fetch = real;
+  };
+}
+
+const ids_ok = (id) => typeof id === "string" && /^[0-9a-f-]{36}$/.test(id);
+
+async function memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch }) {
   const client = new libs.Client({ apiServer: libs.url });
   const flowRuns = new libs.FlowRuns(client);
   let notFound = 0;
@@ -263,6 +297,7 @@ export async function memory(libs, env, { ids, calls, warmupCalls, concurrency }
     calls,
     warmup_calls: warmupCalls,
     concurrency,
+    fetch: stubFetch ? "stub (in-page, answers at once with a recorded server answer)" : "network (the dev server)",
     mix: "50% graphql(), 40% getState(), 10% getState() NOT_FOUND",
     not_found_rejections: notFound,
     elapsed_ms: ms,
