@@ -16,6 +16,7 @@ const app = {
   flows: [],
   runs: [],
   selectedFlowId: null,
+  stateFilter: null, // show only runs in this state (a summary chip toggles it)
   openRunId: null,
   openRun: null,
   timer: null,
@@ -79,6 +80,7 @@ function setStatus(state, text, title) {
 const serverUrl = $("#server-url");
 const loginView = $("#login-view");
 const appView = $("#app-view");
+const offlineView = $("#offline-view");
 
 function defaultServer() {
   const param = new URLSearchParams(location.search).get("server");
@@ -89,6 +91,7 @@ function defaultServer() {
 function show(view) {
   loginView.hidden = view !== "login";
   appView.hidden = view !== "app";
+  offlineView.hidden = view !== "offline";
   if (view !== "app") closeDetail(false);
 }
 
@@ -127,8 +130,10 @@ async function connect() {
       $("#login-email").focus();
       return;
     }
-    setStatus("error", `Cannot reach ${hostOf(url)}`, describeError(err).message);
-    show("none");
+    const { code, message } = describeError(err);
+    setStatus("error", `Cannot reach ${hostOf(url)}`, message);
+    setText($("#offline-detail"), `${code}: ${message}`);
+    show("offline");
     toastError(err, `Connecting to ${url}`);
     return;
   }
@@ -161,6 +166,8 @@ function showLoginStep(step) {
   $("#login-form").hidden = step !== "credentials";
   $("#tenant-form").hidden = step !== "tenant";
 }
+
+$("#retry").addEventListener("click", () => connect());
 
 $("#server-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -400,8 +407,10 @@ function badge(el, type, message) {
 
 function renderRuns() {
   const now = Date.now();
-  $("#runs-empty").hidden = app.runs.length > 0;
-  reconcile(runsBody, app.runs, (r) => r.id, createRunRow, (tr, run) => updateRunRow(tr, run, now));
+  const shown = app.stateFilter ? app.runs.filter((r) => r.state === app.stateFilter) : app.runs;
+  $("#runs-empty").hidden = shown.length > 0;
+  setText($("#runs-empty"), app.runs.length ? `No ${app.stateFilter} runs right now.` : "No flow runs yet. Start one with New run.");
+  reconcile(runsBody, shown, (r) => r.id, createRunRow, (tr, run) => updateRunRow(tr, run, now));
   renderSummary();
   renderFlowBars();
   renderHistory(now);
@@ -468,10 +477,14 @@ function setTime(el, value, now) {
 function renderSummary() {
   const counts = new Map();
   for (const run of app.runs) counts.set(run.state, (counts.get(run.state) ?? 0) + 1);
-  const items = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  if (app.stateFilter && !counts.has(app.stateFilter)) counts.set(app.stateFilter, 0);
+  const items = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   reconcile($("#state-summary"), items, ([s]) => s,
-    ([s]) => h("span", { class: "chip", dataset: { testid: "summary-chip", state: s } }, h("i", { class: "chip-dot" }), h("span", { class: "chip-label" }), h("b", {})),
+    ([s]) => h("button", { type: "button", class: "chip", dataset: { testid: "summary-chip", state: s }, title: `Show only ${s} runs`,
+      onclick: () => { app.stateFilter = app.stateFilter === s ? null : s; renderRuns(); } },
+      h("i", { class: "chip-dot" }), h("span", { class: "chip-label" }), h("b", {})),
     (el, [s, n]) => {
+      setAttr(el, "aria-pressed", String(app.stateFilter === s));
       el.querySelector(".chip-dot").style.background = stateColor(s);
       setText(el.querySelector(".chip-label"), s);
       setText(el.querySelector("b"), n);
@@ -506,6 +519,7 @@ function openDetail(id, pushHash = true) {
   drawer.hidden = false;
   document.body.classList.add("drawer-open");
   if (pushHash && runIdFromHash() !== id) location.hash = `#/runs/${id}`;
+  if (pushHash) $("#detail-name").focus({ preventScroll: true });
   for (const tr of runsBody.children) tr.classList.toggle("open", tr.dataset.runId === id);
   const gen = app.generation;
   app.api?.run(id).then((run) => {
