@@ -21,13 +21,6 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The tenant a write lands in when the input does not name one.
-    pub fn tenant_for_write(&self, db_default: impl FnOnce() -> Result<String, ApiError>) -> Result<String, ApiError> {
-        match self {
-            Scope::Open => db_default(),
-            Scope::Tenant { tenant_id, .. } => Ok(tenant_id.clone()),
-        }
-    }
     /// Whether `tenant_id` may be written to by this caller.
     pub fn allows_tenant(&self, tenant_id: &str) -> bool {
         match self {

@@ -80,9 +80,6 @@ impl Auth {
         self.users.push(User { id, email, password_hash: hash_password(password) });
     }
 
-    pub fn users(&self) -> &[User] {
-        &self.users
-    }
 
     pub fn tenants_of(&self, user_id: &str) -> Vec<String> {
         self.memberships.lock().unwrap().get(user_id).cloned().unwrap_or_default()

@@ -70,14 +70,6 @@ fn must_exist(conn: &Connection, scope: &Scope, table: &str, what: &str, id: &st
     find_tenant_of(conn, scope, table, id)?.ok_or_else(|| ApiError::not_found(what, id))
 }
 
-/// Open mode: the default tenant (created at start). Auth mode: the token's.
-pub fn write_tenant(conn: &Connection, scope: &Scope) -> Result<String, ApiError> {
-    scope.tenant_for_write(|| {
-        conn.query_row("SELECT id FROM tenant ORDER BY created, rowid LIMIT 1", [], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| ApiError::bad_input("no tenant exists; create one with create_tenant"))
-    })
-}
 
 // ---------------------------------------------------------------- tenants and projects
 

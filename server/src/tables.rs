@@ -46,9 +46,6 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn col_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|(c, _)| *c == name)
-    }
     pub fn col(&self, name: &str) -> Option<(usize, Ty)> {
         self.columns.iter().position(|(c, _)| *c == name).map(|i| (i, self.columns[i].1))
     }
