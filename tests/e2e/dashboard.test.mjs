@@ -25,6 +25,7 @@ const FINISH_MS = 45_000; // a simulated run takes a few seconds; this is the ce
 // first team (the server's --demo seeds the tenant of the first --user slug when it exists).
 const USER = { email: "e2e@example.com", password: "e2e-password", teams: ["demo", "e2e-other"] };
 
+const SLOW_FLOW = "e2e Long Flow";
 const FINISHED = ["Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "ValidationFailed", "Cached", "Skipped", "Mapped", "Looped", "Finished"];
 
 let server; // the server of the scenario running now: { child, url, output(), exited }
@@ -48,7 +49,9 @@ function startServer(extra) {
   }
   const args = ["--listen", "127.0.0.1:0", "--db", ":memory:", ...extra, "--www", path.join(root, "www"), "--pkg", PKG_DIR];
   return new Promise((resolve, reject) => {
-    const child = spawn(SERVER_BIN, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    // The simulated agent at its normal pace, whatever the caller's environment says.
+    const env = { ...process.env, PREFECT_DEV_SERVER_SIMULATE_SPEED: "1" };
+    const child = spawn(SERVER_BIN, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     children.add(child);
     let started = null;
     let out = "";
@@ -88,6 +91,41 @@ function stopServer(s) {
 process.on("exit", () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
+
+/** A GraphQL call from the test itself (fixtures only; the page uses nothing but the client). */
+async function gql(url, query, variables = {}, token) {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await res.json();
+  if (body.errors?.length) throw new Error(`${query.split("(")[0]}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/**
+ * Registers, in the user's first team, a flow of many short tasks: its runs stay Running for
+ * several seconds, so that "cancel a running run" does not race the simulated agent.
+ */
+async function registerSlowFlow(url) {
+  const login = await gql(url, "mutation LogIn($input: log_in_input!) { log_in(input: $input) { access_token } }",
+    { input: { email: USER.email, password: USER.password } });
+  let token = login.log_in.access_token;
+  const { tenant } = await gql(url, "query Tenants { tenant { id slug } }", {}, token);
+  const team = tenant.find((t) => t.slug === USER.teams[0]);
+  const switched = await gql(url, "mutation Switch($input: switch_tenant_input!) { switch_tenant(input: $input) { access_token } }",
+    { input: { tenant_id: team.id } }, token);
+  token = switched.switch_tenant.access_token;
+  const { project } = await gql(url, "query Projects { project(order_by: {name: asc}) { id name } }", {}, token);
+  assert.ok(project.length > 0, "the demo seeded a project in the first team");
+  const tasks = Array.from({ length: 40 }, (_, i) => ({ slug: `step-${i + 1}`, name: `step_${String(i + 1).padStart(2, "0")}`, type: "e2e.Step", max_retries: 0 }));
+  const serialized_flow = { name: SLOW_FLOW, __version__: "1.4.1", type: "prefect.core.flow.Flow", tasks, edges: [], parameters: [], reference_tasks: [] };
+  const created = await gql(url, "mutation CreateFlow($input: create_flow_input!) { create_flow(input: $input) { id } }",
+    { input: { serialized_flow, project_id: project[0].id, description: "e2e: a long flow to cancel" } }, token);
+  return created.create_flow.id;
+}
 
 async function openBrowser() {
   browser = await chromium.launch({
@@ -203,9 +241,11 @@ function step(name, fn) {
 
 describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
   let own;
+  let slowFlowId;
   before(async () => {
     broken = null;
     own = server = await startServer(["--demo", "--simulate", "--auth", "--user", `${USER.email}:${USER.password}:${USER.teams.join(",")}`]);
+    slowFlowId = await registerSlowFlow(server.url);
     await openBrowser();
   });
 
@@ -337,7 +377,7 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
 
   step("cancels a running run and sees it become Cancelled", async () => {
     const name = `e2e-cancel-${Date.now().toString(36)}`;
-    await createRun({ name, flowId: paramFlowId, parameters: paramValues });
+    await createRun({ name, flowId: slowFlowId, parameters: {} });
     await waitForRunState(name, ["Running"], FINISH_MS);
     await openRun(name);
     await page.click(byTestId("action-cancel"));
