@@ -314,7 +314,11 @@ impl Inner {
                     Ok(JsValue::UNDEFINED)
                 });
                 let refresh = Rc::new(Refresh { promise, outcome });
-                self.state.borrow_mut().refreshing = Some(refresh.clone());
+                // The future first runs in a later microtask, so it is still pending here; the
+                // check only guards against ever pinning a finished refresh.
+                if refresh.outcome.borrow().is_none() {
+                    self.state.borrow_mut().refreshing = Some(refresh.clone());
+                }
                 refresh
             }
         };
