@@ -208,3 +208,33 @@ pub fn parse_time(s: &str) -> Option<String> {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_normalise_to_one_sortable_form() {
+        assert_eq!(parse_time("2030-01-02T03:04:05Z").unwrap(), "2030-01-02T03:04:05.000000+00:00");
+        assert_eq!(parse_time("2030-01-02T05:04:05.5+02:00").unwrap(), "2030-01-02T03:04:05.500000+00:00");
+        assert_eq!(parse_time("2030-01-02T03:04:05").unwrap(), "2030-01-02T03:04:05.000000+00:00");
+        assert_eq!(parse_time("2030-01-02").unwrap(), "2030-01-02T00:00:00.000000+00:00");
+        assert!(parse_time("yesterday").is_none());
+        assert!(parse_time("2030-13-02T03:04:05Z").is_none());
+    }
+
+    #[test]
+    fn migrations_are_idempotent() {
+        let dir = std::env::temp_dir().join(format!("pds-migrate-{}", std::process::id()));
+        let path = dir.join("x.sqlite");
+        let p = path.to_str().unwrap();
+        drop(Db::open(p).unwrap());
+        let db = Db::open(p).unwrap();
+        let v: i64 = db.lock().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, MIGRATIONS.len());
+        let mode: String = db.lock().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

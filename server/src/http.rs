@@ -208,3 +208,26 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_origins() {
+        for ok in ["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:5173", "http://localhost", "https://127.0.0.1:1"] {
+            assert!(is_loopback_origin(ok), "{ok}");
+        }
+        for bad in ["http://localhost.evil.com", "http://127.0.0.1.evil:80", "http://evil.com", "null", "http://localhost:80x", "file://localhost"] {
+            assert!(!is_loopback_origin(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("%2e%2e/x"), "../x");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

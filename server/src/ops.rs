@@ -716,3 +716,28 @@ pub fn reference_data() -> J {
     }
     json!({ "state_hierarchy": hierarchy, "state_info": info })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_validation() {
+        assert_eq!(validate_state(&json!({"type": "Cached"})).unwrap().0, StateKind::Cached);
+        assert!(validate_state(&json!({"type": "Submitted", "state": {"type": "Scheduled"}})).is_ok());
+        assert!(validate_state(&json!({"type": "Submitted", "state": {"type": "Nope"}})).is_err());
+        assert!(validate_state(&json!({"type": "State"})).is_err());
+        assert!(validate_state(&json!({"type": 3})).is_err());
+        assert!(validate_state(&json!(null)).is_err());
+        let big = json!({"type": "Success", "message": "x".repeat(MAX_STATE_PAYLOAD_BYTES)});
+        assert_eq!(validate_state(&big).unwrap_err().code, crate::error::BAD_USER_INPUT);
+    }
+
+    #[test]
+    fn reference_data_covers_the_hierarchy() {
+        let r = reference_data();
+        assert_eq!(r["state_hierarchy"]["TimedOut"], json!(["TimedOut", "Failed", "Finished"]));
+        assert_eq!(r["state_info"]["Running"]["color"], "#27B1FF");
+        assert_eq!(r["state_info"]["Cancelling"]["is_running"], true);
+    }
+}
