@@ -550,6 +550,8 @@ function resetDetail() {
   $("#detail-state").dataset.state = "";
   setText($("#detail-state"), "");
   $("#detail-facts").replaceChildren();
+  $("#detail-param-list").replaceChildren();
+  setText($("#detail-meta"), "");
   $("#state-history").replaceChildren();
   $("#task-runs-body").replaceChildren();
   $("#logs").replaceChildren();
@@ -572,35 +574,33 @@ function renderDetail(run) {
     ["Ended", formatTime(run.end_time), run.end_time],
     ["Duration", formatDuration(runDuration(run, now))],
     ["Version", run.version ?? "—"],
-    ["Labels", (run.labels ?? []).join(", ") || "—"],
-    ["Run ID", run.id],
   ];
   reconcile($("#detail-facts"), facts, ([k]) => k,
-    ([k]) => h("div", { class: "fact" }, h("dt", {}, k), h("dd", { dataset: { testid: `fact-${k.toLowerCase().replace(/\s+/g, "-")}` } })),
+    ([k]) => h("div", { class: "fact" }, h("dt", {}, k), h("dd", { dataset: { testid: `fact-${k.toLowerCase()}` } })),
     (el, [, v, iso]) => {
       const dd = el.querySelector("dd");
       setText(dd, v);
       setAttr(dd, "title", iso ? formatFullTime(iso) : null);
     });
+  const labels = run.labels ?? [];
+  setText($("#detail-meta"), `Run ID ${run.id}${labels.length ? ` · labels ${labels.join(", ")}` : ""}`);
 
   const params = run.parameters && typeof run.parameters === "object" ? run.parameters : {};
   $("#params-section").hidden = Object.keys(params).length === 0;
   setText($("#detail-params"), JSON.stringify(params, null, 2));
+  reconcile($("#detail-param-list"), Object.entries(params), ([k]) => k,
+    ([k]) => h("li", { dataset: { testid: "run-param", name: k } }, h("code", {}, k), h("span", { class: "param-value" })),
+    (li, [, v]) => setText(li.querySelector(".param-value"), JSON.stringify(v)));
 
   reconcile($("#state-history"), run.states ?? [], (s) => s.id ?? `${s.version}-${s.timestamp}`,
-    () => h("li", { class: "timeline-item", dataset: { testid: "state-history-item" } },
-      h("span", { class: "timeline-dot" }),
-      h("div", { class: "timeline-main" }, h("span", {}), h("span", { class: "timeline-message" })),
-      h("time", { class: "time muted" })),
+    () => h("li", { class: "step", dataset: { testid: "state-history-item" } }, h("span", {}), h("time", { class: "time muted" })),
     (li, s) => {
       li.dataset.state = s.state ?? "";
-      li.querySelector(".timeline-dot").style.background = stateColor(s.state);
-      badge(li.querySelector(".timeline-main > span"), s.state);
-      setText(li.querySelector(".timeline-message"), s.message ?? "");
+      badge(li.firstChild, s.state);
+      setAttr(li, "title", [s.message, formatFullTime(s.timestamp)].filter(Boolean).join("\n") || null);
       const time = li.querySelector("time");
       setText(time, formatTime(s.timestamp));
       setAttr(time, "datetime", s.timestamp ?? null);
-      setAttr(time, "title", formatFullTime(s.timestamp) || null);
     });
 
   const tasks = [...(run.task_runs ?? [])].sort(byStart);
@@ -610,14 +610,15 @@ function renderDetail(run) {
   reconcile($("#task-runs-body"), tasks, (t) => t.id,
     () => h("tr", { dataset: { testid: "task-run-row" } },
       h("td", { class: "task-name" }), h("td", {}, h("span", { dataset: { testid: "task-run-state" } })),
-      h("td", { class: "time" }), h("td", { class: "num time" })),
+      h("td", { class: "time" }), h("td", { class: "time" }), h("td", { class: "num time" })),
     (tr, t) => {
       tr.dataset.state = t.state ?? "";
       const name = t.task?.name ?? t.name ?? t.task?.slug ?? "task";
       setText(tr.children[0], t.map_index != null && t.map_index >= 0 ? `${name} [${t.map_index}]` : name);
       badge(tr.children[1].firstChild, t.state, t.state_message);
       setText(tr.children[2], formatTime(t.start_time));
-      setText(tr.children[3], formatDuration(runDuration(t, now)));
+      setText(tr.children[3], formatTime(t.end_time));
+      setText(tr.children[4], formatDuration(runDuration(t, now)));
     });
 
   const taskNames = new Map(tasks.map((t) => [t.id, t.task?.name ?? t.name ?? t.task?.slug]));

@@ -7,7 +7,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -237,6 +237,11 @@ function step(name, fn) {
       throw err;
     }
   });
+}
+
+// Failure screenshots of an earlier run would mislead: start clean.
+if (existsSync(artifacts)) {
+  for (const f of readdirSync(artifacts)) if (/^failure-.*\.png$/.test(f)) rmSync(path.join(artifacts, f), { force: true });
 }
 
 describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
