@@ -94,6 +94,11 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
             order_by = order_by.field(InputValue::new(r.name, TypeRef::named(format!("{}_order_by", r.target))));
         }
         builder = builder.register(order_by);
+        let mut select_column = Enum::new(format!("{n}_select_column"));
+        for (c, _) in t.columns {
+            select_column = select_column.item(EnumItem::new(*c));
+        }
+        builder = builder.register(select_column);
         // the object type
         let mut object = Object::new(n);
         for (i, (c, ty)) in t.columns.iter().enumerate() {
@@ -230,6 +235,7 @@ fn list_args(f: Field, table: &str) -> Field {
         .argument(InputValue::new("order_by", TypeRef::named_nn_list(format!("{table}_order_by"))))
         .argument(InputValue::new("limit", TypeRef::named(TypeRef::INT)))
         .argument(InputValue::new("offset", TypeRef::named(TypeRef::INT)))
+        .argument(InputValue::new("distinct_on", TypeRef::named_nn_list(format!("{table}_select_column"))))
 }
 
 fn parent_key(ctx: &ResolverContext<'_>, i: usize) -> Option<Sql> {
@@ -552,10 +558,32 @@ impl Selection {
                 _ => Err(ApiError::bad_input(format!("{name} must be an integer"))),
             }
         };
+        // distinct_on (Postgres DISTINCT ON): the first row of each group in the given order
+        let distinct: Vec<String> = match json("distinct_on")? {
+            J::Array(cols) => cols.iter().filter_map(|c| c.as_str().map(str::to_string)).collect(),
+            J::String(c) => vec![c],
+            _ => vec![],
+        };
+        let (mut where_sql, mut params) = (sb.sql, sb.params);
+        if !distinct.is_empty() {
+            let mut parts = Vec::new();
+            for c in &distinct {
+                if t.col(c).is_none() {
+                    return Err(ApiError::bad_input(format!("unknown column {c}")));
+                }
+                parts.push(format!("t0.\"{c}\""));
+            }
+            where_sql = format!(
+                "({where_sql}) AND t0.rowid IN (SELECT rid FROM (SELECT t0.rowid AS rid, ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {order_sql}) AS rn FROM \"{}\" t0 WHERE {where_sql}) WHERE rn = 1)",
+                parts.join(", "),
+                t.name
+            );
+            params.extend(params.clone());
+        }
         Ok(Selection {
             table: t,
-            where_sql: sb.sql,
-            params: sb.params,
+            where_sql,
+            params,
             order_sql,
             limit: int("limit", -1)?,
             offset: int("offset", 0)?,

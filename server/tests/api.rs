@@ -450,6 +450,15 @@ async fn hasura_filters_ordering_relationships() {
     assert_eq!(s.err("{ flow_run(where: {nope: {_eq: 1}}) { id } }", json!({})).await, "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(s.err("{ flow_run(limit: \"x\") { id } }", json!({})).await, "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(s.err("{ flow_run(limit: -1) { id } }", json!({})).await, "BAD_USER_INPUT");
+    // distinct_on: the newest version of each version group
+    let mut etl2 = etl_flow();
+    etl2["name"] = json!("ETL v2");
+    let group = s.ok("query($id: uuid!) { flow_by_pk(id: $id) { version_group_id } }", json!({"id": f})).await["flow_by_pk"]["version_group_id"].clone();
+    s.ok("mutation($i: create_flow_input!) { create_flow(input: $i) { id } }", json!({"i": {"serialized_flow": etl2, "project_id": p, "version_group_id": group}})).await;
+    let d = s.ok("{ flow(distinct_on: version_group_id, order_by: [{version_group_id: asc}, {version: desc}]) { name version } }", json!({})).await;
+    let mut got: Vec<String> = d["flow"].as_array().unwrap().iter().map(|f| format!("{} v{}", f["name"].as_str().unwrap(), f["version"])).collect();
+    got.sort();
+    assert_eq!(got, ["ETL v2 v2", "Hello v1"]);
     // states ordered, task runs with their task
     let d = s.ok("query($id: uuid!) { flow_run_by_pk(id: $id) { states(order_by: {timestamp: asc}) { state } } }", json!({"id": runs[0]})).await;
     assert_eq!(d["flow_run_by_pk"]["states"], json!([{"state": "Scheduled"}, {"state": "Running"}]));
