@@ -123,8 +123,14 @@ async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, Resp
     if let Some(op) = &op {
         req = req.operation_name(op.clone());
     }
+    let query_text = req.query.clone();
     let resp = schema.execute(req).await;
     let mut out = serde_json::to_value(&resp).unwrap_or_else(|e| json!({"data": null, "errors": [{"message": e.to_string()}]}));
+    // async-graphql resolves sibling fields concurrently and keys them in completion order; the
+    // spec wants the order of the selection set
+    if let (Some(data), Ok(doc)) = (out.get_mut("data"), async_graphql::parser::parse_query(&query_text)) {
+        order_like_document(data, &doc, op.as_deref());
+    }
     let mut codes = Vec::new();
     if let Some(J::Array(errors)) = out.get_mut("errors") {
         for e in errors.iter_mut() {
@@ -145,6 +151,68 @@ async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, Resp
     }
     tracing::info!(operation = op.as_deref().unwrap_or("-"), ms = started.elapsed().as_millis() as u64, errors = ?codes, "graphql");
     Ok(out)
+}
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+
+fn order_like_document(data: &mut J, doc: &ExecutableDocument, op: Option<&str>) {
+    let operation = match (&doc.operations, op) {
+        (DocumentOperations::Single(o), _) => Some(o),
+        (DocumentOperations::Multiple(m), Some(name)) => m.get(name),
+        (DocumentOperations::Multiple(m), None) if m.len() == 1 => m.values().next(),
+        _ => None,
+    };
+    if let Some(o) = operation {
+        reorder(data, &[&o.node.selection_set.node], doc);
+    }
+}
+
+fn collect<'a>(set: &'a SelectionSet, doc: &'a ExecutableDocument, out: &mut Vec<(String, Vec<&'a SelectionSet>)>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let key = f.node.response_key().node.to_string();
+                let sub = &f.node.selection_set.node;
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, subs)) => subs.push(sub),
+                    None => out.push((key, vec![sub])),
+                }
+            }
+            Selection::FragmentSpread(s) => {
+                if let Some(frag) = doc.fragments.get(&s.node.fragment_name.node) {
+                    collect(&frag.node.selection_set.node, doc, out, depth + 1);
+                }
+            }
+            Selection::InlineFragment(f) => collect(&f.node.selection_set.node, doc, out, depth + 1),
+        }
+    }
+}
+
+fn reorder(v: &mut J, sets: &[&SelectionSet], doc: &ExecutableDocument) {
+    match v {
+        J::Array(items) => items.iter_mut().for_each(|item| reorder(item, sets, doc)),
+        J::Object(map) => {
+            let mut fields = Vec::new();
+            for set in sets {
+                collect(set, doc, &mut fields, 0);
+            }
+            let mut ordered = serde_json::Map::with_capacity(map.len());
+            for (key, subs) in fields {
+                if let Some(mut value) = map.remove(&key) {
+                    if subs.iter().any(|s| !s.items.is_empty()) {
+                        reorder(&mut value, &subs, doc);
+                    }
+                    ordered.insert(key, value);
+                }
+            }
+            ordered.extend(std::mem::take(map));
+            *map = ordered;
+        }
+        _ => {}
+    }
 }
 
 async fn static_ui(State(st): State<HttpState>, uri: Uri) -> Response {

@@ -129,6 +129,18 @@ async fn bad_bodies_and_documents() {
         .unwrap();
     let b: J = r.json().await.unwrap();
     assert_eq!(b["data"], json!({"api": {"backend": "SERVER"}}));
+    // fields come back in the order of the selection set, fragments included
+    let r = s
+        .http
+        .post(format!("{}/", s.url))
+        .json(&json!({"query": "fragment A on api_info { version backend } { zz: hello api { mode ...A core_version } aa: hello tenant { slug id } }"}))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    let keys = |t: &str, names: &[&str]| names.iter().map(|n| t.find(&format!("\"{n}\"")).unwrap()).collect::<Vec<_>>();
+    let pos = keys(&text, &["zz", "api", "mode", "version", "backend", "core_version", "aa", "tenant", "slug", "id"]);
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{text}");
     // the server is still fine
     assert!(s.ok("{ hello }", json!({})).await["hello"].is_string());
 }
