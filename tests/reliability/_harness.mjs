@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const serverBin =
   process.env.PREFECT_DEV_SERVER_BIN ?? path.join(root, "target/debug/prefect-dev-server");
-export const pkgDir = path.join(root, "pkg");
+// The package under test: <repo>/pkg, or PREFECT_WASM_PKG (a copy, e.g. while pkg/ is being rebuilt).
+export const pkgDir = process.env.PREFECT_WASM_PKG ? path.resolve(process.env.PREFECT_WASM_PKG) : path.join(root, "pkg");
 const STARTUP_TIMEOUT_MS = 30_000;
 
 const running = new Set();

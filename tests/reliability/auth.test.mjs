@@ -65,8 +65,10 @@ async function mustLogIn(url, email, password) {
   assert.ok(tokens?.access_token, `log_in ${email} failed: ${r.status} ${r.text.slice(0, 300)}`);
   return tokens;
 }
+// The dev server takes the refresh token in `input.access_token` (and, when a Bearer is sent, it must
+// be that same refresh token).
 async function refresh(url, tokens) {
-  const r = await post(url, { query: REFRESH, variables: { input: { access_token: tokens.access_token } } }, bearer(tokens.refresh_token));
+  const r = await post(url, { query: REFRESH, variables: { input: { access_token: tokens.refresh_token } } }, bearer(tokens.refresh_token));
   const t = r.body?.data?.refresh_token;
   if (t) { secrets.add(t.access_token); secrets.add(t.refresh_token); }
   return { r, tokens: t };

@@ -75,7 +75,7 @@ export async function runCall(d) {
 
 const isSet = (b) => b.includes("set_flow_run_states");
 const isLogin = (b) => /log_in|switch_tenant/.test(b);
-const isRefresh = (b) => b.includes("refresh_token");
+const isRefresh = (b) => /\brefresh_token\s*\(/.test(b); // the mutation, not the field of log_in answers
 
 /** Asserts the call was rejected with a proper PrefectError carrying `code`. */
 function rejected(r, code, status) {

@@ -95,43 +95,69 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
     return rnd.chance(0.1) ? Object.freeze(o) : o;
   };
   // receivers: mostly well-formed clients on the real server (fast answers), some hostile ones
+  let receiver = null; // the client options of the current call, for the report
+  const recv = (r) => {
+    receiver = r;
+    return r;
+  };
   const goodClient = () => new Client({ apiServer: server.url, timeoutMs: 5_000, retries: 0 });
-  const clients = [goodClient(), goodClient(), new Client({ apiServer: closed, retries: 0, timeoutMs: 2_000 })];
-  const flowRunsPool = clients.map((c) => new FlowRuns(c));
-  const taskRunsPool = clients.map((c) => new TaskRuns(c));
+  const goodClients = [goodClient(), goodClient(), new Client({ apiServer: closed, retries: 0, timeoutMs: 2_000 })];
+  const hostileClients = []; // constructed from hostile options that the constructor accepted
+  const optionsOf = new WeakMap();
+  const describe = (v) => {
+    try {
+      return JSON.stringify(v, (k, x) => (typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? x.toString() : typeof x === "string" && x.length > 40 ? `<${x.length} chars>` : x === Infinity ? "Infinity" : Number.isNaN(x) ? "NaN" : x));
+    } catch {
+      return String(typeof v);
+    }
+  };
+  const pickClient = () => (hostileClients.length && rnd.chance(0.2) ? rnd.pick(hostileClients) : rnd.pick(goodClients));
+  const flowRunsPool = goodClients.map((c) => new FlowRuns(c));
+  const taskRunsPool = goodClients.map((c) => new TaskRuns(c));
+  const wrap = (Cls, pool) => () => {
+    if (!hostileClients.length || !rnd.chance(0.2)) return rnd.pick(pool);
+    const c = rnd.pick(hostileClients);
+    const o = new Cls(c);
+    optionsOf.set(o, optionsOf.get(c));
+    return o;
+  };
+  const pickFlowRuns = wrap(FlowRuns, flowRunsPool);
+  const pickTaskRuns = wrap(TaskRuns, taskRunsPool);
   const stateArg = () => (rnd.chance(0.5) ? rnd.pick(["Running", "Success", "Failed", "Pending", "Nope", ""]) : { type: maybe("Running"), message: maybe("m"), [rnd.pick(["result", "context", "_result", "cached_inputs"])]: any() });
   const setOpts = () => rnd.pick([undefined, null, {}, any(), { result: any() }, { expectedState: maybe("Scheduled") }, { result: any(), expectedState: any() }, Object.freeze({ expectedState: "Running" })]);
   const flowOpts = () => ({ parameters: maybe({ a: 1 }), context: maybe({}), labels: maybe(["a"]), scheduledStartTime: maybe(new Date()), idempotencyKey: maybe("k"), name: maybe("n"), parentTaskRunId: maybe(ids.taskRun) });
 
   const methods = {
     "new Client": () => {
-      const c = new Client(badClientOptions());
-      if (rnd.chance(0.2)) clients.push(c); // hostile-but-accepted clients become receivers too
+      const opts = badClientOptions();
+      const c = new Client(opts);
+      optionsOf.set(c, describe(opts));
+      if (rnd.chance(0.2)) hostileClients.push(c); // hostile-but-accepted clients become receivers too
       void c.token;
       return undefined;
     },
-    "new FlowRuns": () => { new FlowRuns(rnd.chance(0.3) ? rnd.pick(clients) : any()); },
-    "new TaskRuns": () => { new TaskRuns(rnd.chance(0.3) ? rnd.pick(clients) : any()); },
-    "client.token": () => { void rnd.pick(clients).token; },
-    "client.graphql": () => rnd.pick(clients).graphql(maybe(rnd.pick(["{ hello }", "query($id: uuid!) { flow_run_by_pk(id: $id) { id } }", "{", "mutation { nope }", ""])), maybe({ id: rnd.pick(H.ids) }), rnd.pick([undefined, null, {}, { signal: any() }, any()])),
-    "client.login": () => rnd.pick(clients).login(any(), any(), rnd.pick([undefined, null, {}, { accountSlug: any() }, { accountId: any() }, any()])),
-    "client.refreshToken": () => rnd.pick(clients).refreshToken(...(rnd.chance(0.5) ? [] : [any()])),
-    "flowRuns.create": () => rnd.pick(flowRunsPool).create(maybe(rnd.pick(H.ids)), rnd.pick([undefined, null, flowOpts(), any()])),
-    "flowRuns.getState": () => rnd.pick(flowRunsPool).getState(rnd.chance(0.6) ? rnd.pick(H.ids) : any()),
-    "flowRuns.run": () => rnd.pick(flowRunsPool).run(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.pick([undefined, null, { startTasks: maybe(["extract"]), inputs: maybe({}) }, any()])),
-    "flowRuns.setState": () => rnd.pick(flowRunsPool).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
-    "taskRuns.getState": () => rnd.pick(taskRunsPool).getState(rnd.chance(0.6) ? rnd.pick(H.ids) : any()),
-    "taskRuns.setState": () => rnd.pick(taskRunsPool).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
+    "new FlowRuns": () => { new FlowRuns(rnd.chance(0.3) ? pickClient() : any()); },
+    "new TaskRuns": () => { new TaskRuns(rnd.chance(0.3) ? pickClient() : any()); },
+    "client.token": () => { void pickClient().token; },
+    "client.graphql": () => recv(pickClient()).graphql(maybe(rnd.pick(["{ hello }", "query($id: uuid!) { flow_run_by_pk(id: $id) { id } }", "{", "mutation { nope }", ""])), maybe({ id: rnd.pick(H.ids) }), rnd.pick([undefined, null, {}, { signal: any() }, any()])),
+    "client.login": () => recv(pickClient()).login(any(), any(), rnd.pick([undefined, null, {}, { accountSlug: any() }, { accountId: any() }, any()])),
+    "client.refreshToken": () => recv(pickClient()).refreshToken(...(rnd.chance(0.5) ? [] : [any()])),
+    "flowRuns.create": () => recv(pickFlowRuns()).create(maybe(rnd.pick(H.ids)), rnd.pick([undefined, null, flowOpts(), any()])),
+    "flowRuns.getState": () => recv(pickFlowRuns()).getState(rnd.chance(0.6) ? rnd.pick(H.ids) : any()),
+    "flowRuns.run": () => recv(pickFlowRuns()).run(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.pick([undefined, null, { startTasks: maybe(["extract"]), inputs: maybe({}) }, any()])),
+    "flowRuns.setState": () => recv(pickFlowRuns()).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
+    "taskRuns.getState": () => recv(pickTaskRuns()).getState(rnd.chance(0.6) ? rnd.pick(H.ids) : any()),
+    "taskRuns.setState": () => recv(pickTaskRuns()).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
   };
   // every prototype method the package exports is covered (wasm-bindgen's free() excluded)
   for (const [cls, prefix] of [[Client, "client"], [FlowRuns, "flowRuns"], [TaskRuns, "taskRuns"]]) {
     for (const name of Object.getOwnPropertyNames(cls.prototype)) {
-      if (name === "constructor" || name === "free") continue;
+      if (name === "constructor" || name === "free" || name.startsWith("__")) continue; // wasm-bindgen internals (free, __destroy_into_raw)
       if (!methods[`${prefix}.${name}`]) {
         const desc = Object.getOwnPropertyDescriptor(cls.prototype, name);
         methods[`${prefix}.${name}`] = desc.get
-          ? () => { void rnd.pick(prefix === "client" ? clients : prefix === "flowRuns" ? flowRunsPool : taskRunsPool)[name]; }
-          : () => rnd.pick(prefix === "client" ? clients : prefix === "flowRuns" ? flowRunsPool : taskRunsPool)[name](any(), any(), any());
+          ? () => { void (prefix === "client" ? pickClient() : prefix === "flowRuns" ? pickFlowRuns() : pickTaskRuns())[name]; }
+          : () => recv(prefix === "client" ? pickClient() : prefix === "flowRuns" ? pickFlowRuns() : pickTaskRuns())[name](any(), any(), any());
       }
     }
   }
@@ -140,6 +166,8 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
   const stats = { calls: 0, resolved: 0, rejected: 0, thrownPrefectError: 0, returned: 0, byCode: {}, byMethod: {} };
   const bad = [];
   let badCount = 0;
+  const badKinds = new Map();
+  const slow = [];
   let traps = 0;
   const unhandled = [];
   const onUnhandled = (e) => unhandled.push(e);
@@ -147,7 +175,9 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
   const noteBad = (name, kind, e) => {
     if (e?.constructor?.name === "RuntimeError" || /unreachable|RuntimeError/.test(String(e?.stack ?? e))) traps += 1;
     badCount += 1;
-    if (bad.length < 25) bad.push(`${name}: ${kind}: ${e?.constructor?.name ?? typeof e}: ${String(e?.message ?? (typeof e === "symbol" ? e.toString() : e)).slice(0, 200)}`);
+    const sig = `${name}: ${kind}: ${e?.constructor?.name ?? typeof e}: ${String(e?.message ?? (typeof e === "symbol" ? e.toString() : e)).slice(0, 160)}`;
+    if (!badKinds.has(sig)) bad.push(sig);
+    badKinds.set(sig, (badKinds.get(sig) ?? 0) + 1);
   };
   const classify = (name, e) => {
     if (e instanceof PrefectError && e instanceof Error && typeof e.code === "string") {
@@ -164,6 +194,7 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
     stats.calls += 1;
     stats.byMethod[name] = (stats.byMethod[name] ?? 0) + 1;
     let ret;
+    receiver = null;
     try {
       ret = methods[name]();
     } catch (e) {
@@ -176,14 +207,18 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
       continue;
     }
     let timer;
+    const started = performance.now();
+    const via = receiver && optionsOf.get(receiver);
     const p = Promise.race([
       ret.then(() => "resolved", (e) => (classify(name, e) ? "rejected" : (noteBad(name, "rejected with a non-PrefectError", e), "bad"))),
       new Promise((r) => (timer = setTimeout(() => r("unsettled"), SETTLE_DEADLINE_MS))),
     ]).then((outcome) => {
       clearTimeout(timer);
+      const took = performance.now() - started;
+      if (took > 5_000) slow.push(`${name} ${outcome} after ${(took / 1000).toFixed(1)} s`);
       if (outcome === "resolved") stats.resolved += 1;
       else if (outcome === "rejected") stats.rejected += 1;
-      else if (outcome === "unsettled") noteBad(name, `did not settle within ${SETTLE_DEADLINE_MS} ms`, "");
+      else if (outcome === "unsettled") noteBad(name, `did not settle within ${SETTLE_DEADLINE_MS} ms`, via ? `client options ${via}` : "");
       inflight.delete(p);
     });
     inflight.add(p);
@@ -196,6 +231,8 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
     `${stats.resolved} resolved, ${stats.rejected} rejected with PrefectError, ${stats.thrownPrefectError} threw PrefectError synchronously, ` +
     `${stats.returned} returned synchronously, ${badCount} bad, ${traps} traps`);
   console.log(`# by code: ${JSON.stringify(stats.byCode)}`);
+  console.log(`# calls slower than 5 s: ${slow.length}${slow.length ? ": " + slow.slice(0, 10).join("; ") : ""}`);
+  for (const [sig, n] of badKinds) console.log(`# BAD ×${n}: ${sig}`);
   console.log(`# by method: ${JSON.stringify(stats.byMethod)}`);
 
   // the module still works
@@ -208,6 +245,6 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
   assert.equal(set.type, "Running");
 
   assert.equal(traps, 0, `wasm traps:\n${bad.join("\n")}`);
-  assert.equal(badCount, 0, `${badCount} calls did not settle with a PrefectError, first ones:\n${bad.join("\n")}`);
+  assert.equal(badCount, 0, `${badCount} calls did not settle with a PrefectError; kinds:\n${[...badKinds].map(([k, n]) => `×${n} ${k}`).join("\n")}`);
   assert.equal(unhandled.length, 0, `unhandled rejections: ${unhandled.slice(0, 5).map(String).join("; ")}`);
 });

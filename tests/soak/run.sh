@@ -19,7 +19,7 @@ if [ ! -x "$PREFECT_DEV_SERVER_BIN" ]; then
   echo "soak: no server binary at $PREFECT_DEV_SERVER_BIN (make build)" >&2
   exit 2
 fi
-if [ ! -f pkg/node/prefect_wasm.js ]; then
+if [ ! -f "${PREFECT_WASM_PKG:-pkg}/node/prefect_wasm.js" ]; then
   echo "soak: no Node build of the package in pkg/node (make build)" >&2
   exit 2
 fi
