@@ -30,6 +30,32 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] \
   exit 0
 fi
 
+# Size is a benchmark figure: optimise the wasm build for size (only here, not the dev server's
+# release build), and since wasm-opt is unusable (see Cargo.toml) drop the `name` custom section
+# (function names for stack traces, ~90 KB) from the final modules ourselves.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+strip_names() {
+  node -e '
+    const fs = require("fs");
+    const file = process.argv[1];
+    const d = fs.readFileSync(file);
+    const leb = (i) => { let r = 0, s = 0, b; do { b = d[i++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return [r >>> 0, i]; };
+    const out = [d.subarray(0, 8)];
+    let i = 8;
+    while (i < d.length) {
+      const start = i, id = d[i++];
+      const [size, body] = leb(i);
+      i = body + size;
+      if (id === 0) {
+        const [n, at] = leb(body);
+        if (d.subarray(at, at + n).toString() === "name") continue;
+      }
+      out.push(d.subarray(start, i));
+    }
+    fs.writeFileSync(file, Buffer.concat(out));
+  ' "$1"
+}
+
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 rm -rf pkg/web pkg/bundler pkg/node
 for target in web bundler nodejs; do
@@ -37,6 +63,7 @@ for target in web bundler nodejs; do
   say "wasm-pack build --release --target $target → pkg/$dir"
   wasm-pack --quiet build --release --no-pack --target "$target" --out-dir "pkg/$dir" --out-name prefect_wasm >/dev/null
   rm -f "pkg/$dir/.gitignore" "pkg/$dir/README.md" "pkg/$dir/package.json" "pkg/$dir/LICENSE"*
+  strip_names "pkg/$dir/prefect_wasm_bg.wasm"
 done
 
 # The PrefectError class lives in a JS snippet the glue imports; export it from every entry.
