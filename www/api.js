@@ -3,6 +3,9 @@
 
 let wasm = null;
 
+/** The run detail shows this many of a run's latest logs. */
+export const LOG_LIMIT = 500;
+
 /** Loads the wasm client once (the web build served by the dev server at /pkg/web/). */
 export async function loadClient() {
   if (!wasm) {
@@ -29,14 +32,14 @@ export const Q = {
       flow { id name }
     }
   }`,
-  run: `query FlowRun($id: uuid!) {
+  run: `query FlowRun($id: uuid!, $logLimit: Int) {
     flow_run_by_pk(id: $id) {
       id name state state_message version parameters labels
       scheduled_start_time start_time end_time created
       flow { id name }
       states(order_by: {timestamp: asc}) { id state message timestamp version }
       task_runs { id name map_index state state_message start_time end_time task { id name slug } }
-      logs(order_by: {timestamp: asc}) { id timestamp level name message task_run_id }
+      logs(order_by: {timestamp: desc}, limit: $logLimit) { id timestamp level name message task_run_id }
     }
   }`,
   cancel: `mutation CancelFlowRun($input: cancel_flow_run_input!) {
@@ -46,10 +49,10 @@ export const Q = {
 
 /** One connection to one server: the client, its FlowRuns helper, and the reads the page does. */
 export class Api {
-  constructor(mod, url) {
+  constructor(mod, url, token) {
     this.mod = mod;
     this.url = url;
-    this.client = new mod.Client({ apiServer: url });
+    this.client = new mod.Client(token ? { apiServer: url, token } : { apiServer: url });
     this.flowRuns = new mod.FlowRuns(this.client);
   }
 
@@ -81,9 +84,12 @@ export class Api {
     return data?.flow_run ?? [];
   }
 
-  async run(id) {
-    const data = await this.gql(Q.run, { id });
-    return data?.flow_run_by_pk ?? null;
+  /** One run with its states, task runs and its latest `logLimit` logs (oldest first). */
+  async run(id, logLimit = LOG_LIMIT) {
+    const data = await this.gql(Q.run, { id, logLimit });
+    const run = data?.flow_run_by_pk ?? null;
+    if (run?.logs) run.logs = [...run.logs].reverse();
+    return run;
   }
 
   createRun(flowId, options) {

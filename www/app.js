@@ -1,7 +1,7 @@
 // The dashboard: connect (and sign in when the server asks), then poll flows, flow runs and the
 // open run's detail, and offer the run actions. All data goes through the prefect-wasm client.
 
-import { loadClient, Api, flowParameters, describeError } from "./api.js";
+import { loadClient, Api, flowParameters, describeError, LOG_LIMIT } from "./api.js";
 import { h, $, setText, setAttr, reconcile } from "./dom.js";
 import { formatTime, formatFullTime, formatDuration, runDuration, relative } from "./format.js";
 import { STATE_TYPES, applyStateInfo, isFinished, isRunning, stateColor, textOn } from "./states.js";
@@ -95,8 +95,26 @@ function show(view) {
   if (view !== "app") closeDetail(false);
 }
 
-async function connect() {
+// The access token survives a reload (this tab only); a new sign-in is asked for when it expires.
+const SESSION_KEY = "prefect-dashboard.session";
+function savedSession(url) {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? "null");
+    return s && s.url === url && typeof s.token === "string" ? s : null;
+  } catch {
+    return null;
+  }
+}
+function saveSession(url, token, who) {
+  try {
+    if (token) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ url, token, who }));
+    else sessionStorage.removeItem(SESSION_KEY);
+  } catch { /* storage unavailable: sessions just do not survive a reload */ }
+}
+
+async function connect({ forget = false } = {}) {
   const url = serverUrl.value.trim().replace(/\/+$/, "");
+  if (forget) saveSession(url, null);
   const gen = ++app.generation;
   stopPolling();
   app.api = null;
@@ -110,9 +128,10 @@ async function connect() {
     toast({ kind: "error", code: "LOAD", message: `Could not load the prefect-wasm client from /pkg/web/prefect_wasm.js: ${err?.message ?? err}` });
     return;
   }
+  const session = savedSession(url);
   let api;
   try {
-    api = new Api(mod, url);
+    api = new Api(mod, url, session?.token);
   } catch (err) {
     setStatus("error", "Bad server URL");
     toastError(err);
@@ -123,6 +142,10 @@ async function connect() {
   } catch (err) {
     if (gen !== app.generation) return;
     if (err?.code === "UNAUTHENTICATED") {
+      if (session) {
+        saveSession(url, null); // expired or revoked: start over with a fresh client
+        return connect();
+      }
       app.api = api;
       setStatus("auth", `Sign in to ${hostOf(url)}`);
       showLoginStep("credentials");
@@ -139,7 +162,7 @@ async function connect() {
   }
   if (gen !== app.generation) return;
   app.api = api;
-  connected(null);
+  connected(session?.who ?? null);
 }
 
 function connected(who) {
@@ -168,6 +191,12 @@ function showLoginStep(step) {
 }
 
 $("#retry").addEventListener("click", () => connect());
+window.addEventListener("beforeunload", () => {
+  // keep the freshest token (the client may have refreshed it) for a reload
+  const api = app.api;
+  const saved = api && savedSession(api.url);
+  if (saved && api.client.token) saveSession(api.url, api.client.token, saved.who);
+});
 
 $("#server-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -235,13 +264,14 @@ $("#tenant-back").addEventListener("click", () => {
 
 function finishLogin(email, tenant) {
   app.login = null;
+  saveSession(app.api.url, app.api.client.token, `${email} · ${tenant.name || tenant.slug}`);
   $("#login-password").value = "";
   showLoginStep("credentials");
   connected(`${email} · ${tenant.name || tenant.slug}`);
 }
 
 $("#logout").addEventListener("click", () => {
-  connect(); // a new client has no token: the server asks for a sign-in again
+  connect({ forget: true }); // a new client without a token: the server asks for a sign-in again
 });
 
 // ---------------------------------------------------------------- polling
@@ -294,6 +324,7 @@ async function tick() {
     if (gen !== app.generation) return;
     $("#live").dataset.ok = "false";
     if (err?.code === "UNAUTHENTICATED") {
+      saveSession(api.url, null);
       toastError(err, "Signed out");
       setStatus("auth", `Sign in to ${hostOf(api.url)}`);
       show("login");
@@ -625,7 +656,7 @@ function renderDetail(run) {
   const logs = $("#logs");
   const atBottom = logs.scrollHeight - logs.scrollTop - logs.clientHeight < 24;
   const entries = run.logs ?? [];
-  setText($("#logs-count"), entries.length || "");
+  setText($("#logs-count"), entries.length >= LOG_LIMIT ? `latest ${LOG_LIMIT}` : entries.length || "");
   $("#logs-empty").hidden = entries.length > 0;
   reconcile(logs, entries, (l) => l.id ?? `${l.timestamp}-${l.message}`,
     (l) => h("div", { class: "log-row", dataset: { testid: "log-row", level: String(l.level ?? "INFO").toUpperCase() } },

@@ -286,6 +286,14 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.match(await page.textContent(byTestId("user-info")), new RegExp(USER.email.replace(".", "\\.")));
   });
 
+  step("a reload keeps the session (this tab), and the server URL", async () => {
+    await page.reload();
+    await page.waitForSelector(`${byTestId("connection-status")}[data-state="connected"]`);
+    assert.equal(await page.locator(byTestId("login-form")).isVisible(), false, "no second sign-in");
+    await page.locator(byTestId("flow-item")).first().waitFor({ state: "visible" });
+    assert.match(await page.textContent(byTestId("user-info")), /e2e@example\.com · Demo/);
+  });
+
   const paramRun = `e2e-params-${Date.now().toString(36)}`;
   let paramValues;
   let paramFlowId;
@@ -391,6 +399,35 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.equal(state, "Cancelled");
     await page.waitForFunction(() => document.querySelector('[data-testid="run-detail-state"]')?.dataset.state === "Cancelled", null, { timeout: 10_000 });
     assert.ok(await page.locator(byTestId("action-cancel")).isDisabled(), "a finished run cannot be cancelled again");
+  });
+
+  step("a run scheduled for later waits, and Run now starts it", async () => {
+    const name = `e2e-later-${Date.now().toString(36)}`;
+    await page.click(byTestId("new-run-button"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "visible" });
+    await page.selectOption(byTestId("create-run-flow"), paramFlowId);
+    await page.fill(byTestId("create-run-name"), name);
+    await page.fill(byTestId("create-run-parameters"), JSON.stringify(paramValues));
+    // an hour from now, as the browser's datetime-local field wants it (local time)
+    const later = await page.evaluate(() => {
+      const d = new Date(Date.now() + 3600_000);
+      const p = (n) => String(n).padStart(2, "0");
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    });
+    await page.fill(byTestId("create-run-start"), later);
+    await page.click(byTestId("create-run-submit"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "hidden" });
+    await runRow(name).waitFor({ state: "visible" });
+    await openRun(name);
+    // it stays Scheduled across two polls: the agent leaves future runs alone
+    const polls = Number(await page.getAttribute(byTestId("live"), "data-polls"));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live"]').dataset.polls) >= n + 2, polls, { timeout: 10_000 });
+    assert.equal(await page.getAttribute(byTestId("run-detail"), "data-state"), "Scheduled");
+    await page.click(byTestId("action-run-now"));
+    await page.locator(`${byTestId("toast")}[data-kind="success"]`, { hasText: /queued/i }).first().waitFor({ state: "visible" });
+    const state = await waitForRunState(name, FINISHED, FINISH_MS);
+    assert.ok(FINISHED.includes(state), `it ran (${state})`);
+    await page.click(byTestId("run-detail-close"));
   });
 
   test("the page raised no uncaught errors", () => {
