@@ -110,7 +110,8 @@ pub fn failure_for_status(status: u16, retry_after: Option<&str>, now_ms: f64) -
 pub fn parse_retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse::<f64>().ok().map(|s| s * 1000.0);
+        // Integer parsing: float parsing would add kilobytes to the wasm.
+        return value.parse::<u64>().ok().map(|s| s as f64 * 1000.0);
     }
     crate::core::time::parse_http_date_ms(value).map(|at| (at - now_ms).max(0.0))
 }

@@ -198,12 +198,12 @@ impl Client {
         let timeout_ms = match options.number("timeoutMs")? {
             None => DEFAULT_TIMEOUT_MS,
             Some(ms) if ms > 0.0 && ms <= MAX_TIMEOUT_MS => ms,
-            Some(ms) => return Err(Error::invalid(format!("options.timeoutMs must be a positive number of milliseconds (at most {MAX_TIMEOUT_MS}), got {ms}"))),
+            Some(ms) => return Err(Error::invalid(format!("options.timeoutMs must be a positive number of milliseconds (at most {}), got {}", MAX_TIMEOUT_MS as u64, js::number_text(ms)))),
         };
         let retries = match options.number("retries")? {
             None => DEFAULT_RETRIES,
             Some(n) if n >= 0.0 && n <= MAX_RETRIES && n.fract() == 0.0 => n as u32,
-            Some(n) => return Err(Error::invalid(format!("options.retries must be a whole number from 0 to {MAX_RETRIES}, got {n}"))),
+            Some(n) => return Err(Error::invalid(format!("options.retries must be a whole number from 0 to {}, got {}", MAX_RETRIES as u32, js::number_text(n)))),
         };
         Ok(Client {
             inner: Rc::new(Inner {

@@ -86,6 +86,11 @@ pub fn error_name(value: &JsValue) -> Option<String> {
     Reflect::get(value, &JsValue::from_str("name")).ok()?.as_string()
 }
 
+/// A number as JS writes it (`String(n)`), without Rust's float formatting in the wasm.
+pub fn number_text(n: f64) -> String {
+    js_sys::Number::from(n).to_string(10).map(String::from).unwrap_or_default()
+}
+
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }

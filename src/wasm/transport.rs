@@ -137,7 +137,7 @@ async fn attempt(request: &Request<'_>) -> core::result::Result<Raw, (Error, Fai
         );
         match code {
             ErrorCode::Aborted => (aborted(request.signal), Failure::Permanent),
-            ErrorCode::Timeout => (Error::new(ErrorCode::Timeout, format!("no answer from {url} within {timeout_ms} ms")), Failure::Timeout),
+            ErrorCode::Timeout => (Error::new(ErrorCode::Timeout, format!("no answer from {url} within {} ms", timeout_ms as u64)), Failure::Timeout),
             _ => {
                 let mut error = Error::new(ErrorCode::Network, format!("could not reach {url}: {}", describe(&e)));
                 error.cause = Some(e);
