@@ -569,6 +569,7 @@ function closeDetail(clearHash = true) {
   drawer.hidden = true;
   document.body.classList.remove("drawer-open");
   for (const tr of runsBody.children) tr.classList.remove("open");
+  for (const bar of $("#run-history").children) bar.classList.remove("open");
   if (clearHash && location.hash) history.replaceState(null, "", location.pathname + location.search);
 }
 

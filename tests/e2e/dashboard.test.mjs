@@ -189,6 +189,10 @@ async function watchRunStates(name) {
       }
     };
     record();
+    // the row element itself, to check later that updates patch it rather than rebuild it
+    window.__rows = window.__rows ?? {};
+    window.__rows[name] = [...document.querySelectorAll('[data-testid="run-row"]')]
+      .find((row) => row.querySelector('[data-testid="run-name"]')?.textContent === name);
     new MutationObserver(record).observe(document.querySelector('[data-testid="runs-table"]'), { subtree: true, childList: true, characterData: true, attributes: true });
   }, name);
 }
@@ -344,11 +348,14 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.equal(navigations, before, "no navigation happened");
     const seen = await page.evaluate((name) => window.__seen[name], paramRun);
     assert.ok(seen.length >= 2, `the row went through states live (saw ${seen.join(" → ")})`);
+    assert.ok(await page.evaluate((name) => {
+      const row = window.__rows[name];
+      return document.contains(row) && row.querySelector('[data-testid="run-name"]').textContent === name;
+    }, paramRun), "the same row element was updated in place (no re-render, no flicker)");
     const row = runRow(paramRun);
     assert.notEqual((await row.locator(byTestId("run-start")).textContent()).trim(), "—");
     assert.notEqual((await row.locator(byTestId("run-end")).textContent()).trim(), "—");
     assert.match(await row.locator(byTestId("run-duration")).textContent(), /\d/);
-    await screenshot("dashboard.png");
   });
 
   step("opens the run: state history, task runs and logs", async () => {
@@ -393,6 +400,8 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     await createRun({ name, flowId: slowFlowId, parameters: {} });
     await waitForRunState(name, ["Running"], FINISH_MS);
     await openRun(name);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="task-run-row"]').length > 1, null, { timeout: 10_000 });
+    await screenshot("run-detail-running.png");
     await page.click(byTestId("action-cancel"));
     await page.locator(`${byTestId("toast")}[data-kind="success"]`, { hasText: /Cancel/ }).first().waitFor({ state: "visible" });
     const state = await waitForRunState(name, ["Cancelled"], 30_000);
@@ -428,6 +437,8 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     const state = await waitForRunState(name, FINISHED, FINISH_MS);
     assert.ok(FINISHED.includes(state), `it ran (${state})`);
     await page.click(byTestId("run-detail-close"));
+    await page.locator(byTestId("run-detail")).waitFor({ state: "hidden" });
+    await screenshot("dashboard.png");
   });
 
   test("the page raised no uncaught errors", () => {
