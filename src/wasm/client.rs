@@ -188,7 +188,7 @@ impl Client {
             None => Vec::new(),
             Some(h) => {
                 let h = Options::new(Some(h), "options.headers")?;
-                h.entries()
+                h.entries()?
                     .into_iter()
                     .map(|(k, v)| v.as_string().map(|v| (k.clone(), v)).ok_or_else(|| Error::invalid(format!("options.headers.{k} must be a string"))))
                     .collect::<Result<Vec<_>>>()?
@@ -330,9 +330,9 @@ impl Inner {
     /// One `refresh_token` mutation, sent with the refresh token as the Bearer. Never retried
     /// on transport failures (refresh tokens rotate; see `core::retry`).
     async fn refresh_now(self: &Rc<Self>) -> Result<()> {
-        let (refresh_token, tenant_id) = {
+        let (refresh_token, tenant_id, generation) = {
             let state = self.state.borrow();
-            (state.tokens.as_ref().and_then(|t| t.refresh_token.clone()), state.tenant_id.clone())
+            (state.tokens.as_ref().and_then(|t| t.refresh_token.clone()), state.tenant_id.clone(), state.generation)
         };
         let Some(refresh_token) = refresh_token else {
             return Err(Error::new(ErrorCode::Unauthenticated, "there is no refresh token: log in first"));
@@ -357,6 +357,10 @@ impl Inner {
         })
         .await?;
         let payload = from_js::<documents::RefreshTokenData>(data, "refresh_token answer")?.refresh_token;
+        if self.state.borrow().generation != generation {
+            // A login replaced the session meanwhile: the refreshed tokens belong to the old one.
+            return Ok(());
+        }
         self.store_tokens(payload, "refresh_token")
     }
 

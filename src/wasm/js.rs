@@ -40,6 +40,15 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str);
+
+    // Caller objects can be Proxies or have throwing getters: everything that touches them
+    // goes through `catch` bindings, so a throw becomes INVALID_ARGUMENT instead of unwinding
+    // through wasm frames.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(object: &JsValue) -> core::result::Result<Array, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = assign)]
+    pub fn object_assign(target: &JsValue, source: &JsValue) -> core::result::Result<JsValue, JsValue>;
 }
 
 /// Plain objects to JS with `Object`s (not `Map`s) and `null` for `None`.
@@ -88,7 +97,7 @@ pub fn error_name(value: &JsValue) -> Option<String> {
 
 /// A number as JS writes it (`String(n)`), without Rust's float formatting in the wasm.
 pub fn number_text(n: f64) -> String {
-    js_sys::Number::from(n).to_string(10).map(String::from).unwrap_or_default()
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }
 
 pub fn now_ms() -> f64 {
@@ -197,15 +206,17 @@ impl Options {
     }
 
     /// Own enumerable string-keyed entries (`Object.entries`).
-    pub fn entries(&self) -> Vec<(String, JsValue)> {
-        let Some(object) = &self.object else { return Vec::new() };
-        Object::entries(object)
+    pub fn entries(&self) -> Result<Vec<(String, JsValue)>> {
+        let Some(object) = &self.object else { return Ok(Vec::new()) };
+        let entries = object_entries(object)
+            .map_err(|e| Error::invalid(format!("{} could not be read: {}", self.what, describe(&e))))?;
+        Ok(entries
             .iter()
             .filter_map(|pair| {
                 let pair: Array = pair.dyn_into().ok()?;
                 Some((pair.get(0).as_string()?, pair.get(1)))
             })
-            .collect()
+            .collect())
     }
 
 }

@@ -52,7 +52,7 @@ impl FlowRuns {
                 // create_flow_run_input has no parent field: the link travels in the context.
                 let merged = Object::new();
                 if let Some(context) = &context {
-                    let _ = Object::assign(&merged, context.unchecked_ref());
+                    js::object_assign(&merged, context).map_err(|e| Error::invalid(format!("options.context could not be read: {}", js::describe(&e))))?;
                 }
                 let _ = js_sys::Reflect::set(&merged, &JsValue::from_str("parent_task_run_id"), &JsValue::from_str(&parent));
                 context = Some(merged.into());
@@ -171,7 +171,7 @@ fn state_spec(value: &JsValue) -> Result<StateSpec<Js>> {
     let type_name = object.string("type")?.ok_or_else(|| Error::invalid("state.type is required"))?;
     let message = object.string("message")?;
     let extra = object
-        .entries()
+        .entries()?
         .into_iter()
         .filter(|(k, _)| k != "type" && k != "message")
         .map(|(k, v)| (k, Js(v)))

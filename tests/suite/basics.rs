@@ -89,6 +89,13 @@ async fn constructor_rejects_bad_options() {
         assert!(prefect_wasm::wasm::is_prefect_error(&error), "{options}");
         assert_eq!(code(&error), "INVALID_ARGUMENT", "{options}: {}", describe(&error));
     }
+    for options in ["({ get timeoutMs() { throw new Error('getter'); } })", "new Proxy({}, { get() { throw 1; } })", "({ headers: new Proxy({}, { ownKeys() { throw 2; } }) })"] {
+        let error = match Client::new(Some(js(options))) {
+            Ok(_) => panic!("accepted {options}"),
+            Err(e) => e,
+        };
+        assert_eq!(code(&error), "INVALID_ARGUMENT", "{options}: {}", describe(&error));
+    }
     // Defaults and nullish options are fine.
     assert!(Client::new(None).is_ok());
     assert!(Client::new(Some(JsValue::NULL)).is_ok());
@@ -135,6 +142,10 @@ async fn invalid_arguments_send_nothing() {
     expect(flow_runs.set_state(id.clone(), "Success".into(), Some(js("(() => { const a = {}; a.a = a; return { result: a }; })()")))).await;
     expect(flow_runs.set_state(id.clone(), "Success".into(), Some(js("{ result: 'x'.repeat(1000001) }")))).await;
     expect(task_runs.get_state("123".into())).await;
+    expect(client.graphql(js("Symbol('q')"), None, None)).await;
+    expect(flow_runs.set_state(id.clone(), js("new Proxy({ type: 'Running' }, { ownKeys() { throw new Error('keys'); } })"), None)).await;
+    expect(flow_runs.set_state(id.clone(), js("({ get type() { throw new Error('type'); } })"), None)).await;
+    expect(flow_runs.create(id.clone(), Some(js("({ context: { get x() { throw new Error('x'); } }, parentTaskRunId: '6b9f0c3e-1d2a-4c5b-9e8f-0a1b2c3d4e5f' })")))).await;
     expect(task_runs.set_state(id.clone(), "Nope".into(), None)).await;
 
     assert_eq!(count(&key).await, 0.0, "nothing may be sent for invalid input");
