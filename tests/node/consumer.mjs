@@ -2,7 +2,7 @@
 // The packaged-install test: `npm pack`s pkg/, installs the tarball into a fresh temporary
 // ESM project and runs short scripts against PREFECT_TEST_SERVER as a user would: ESM import
 // (the nodejs build through the `exports` map), CommonJS require, and the `./web` build with
-// init(). Run after `make build`:   PREFECT_TEST_SERVER=http://127.0.0.1:PORT node tests/node/run.mjs
+// init(). Run after `make build`:   PREFECT_TEST_SERVER=http://127.0.0.1:PORT node tests/node/consumer.mjs
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
