@@ -7,6 +7,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,6 +126,18 @@ async function registerSlowFlow(url) {
   const created = await gql(url, "mutation CreateFlow($input: create_flow_input!) { create_flow(input: $input) { id } }",
     { input: { serialized_flow, project_id: project[0].id, description: "e2e: a long flow to cancel" } }, token);
   return created.create_flow.id;
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 async function openBrowser() {
@@ -427,6 +440,8 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     await page.click(byTestId("create-run-submit"));
     await page.locator(byTestId("create-run-dialog")).waitFor({ state: "hidden" });
     await runRow(name).waitFor({ state: "visible" });
+    const scheduledTitle = await runRow(name).locator(byTestId("run-scheduled")).getAttribute("title");
+    assert.match(scheduledTitle, /\(in (59|60) min\)/, `scheduled an hour ahead (${scheduledTitle})`);
     await openRun(name);
     // it stays Scheduled across two polls: the agent leaves future runs alone
     const polls = Number(await page.getAttribute(byTestId("live"), "data-polls"));
@@ -470,13 +485,14 @@ describe("dashboard against an open server (no auth), and connection errors", { 
   });
 
   step("an unreachable server shows the NETWORK error in the page, and reconnecting recovers", async () => {
-    await page.fill(byTestId("server-url"), "http://127.0.0.1:9");
+    const dead = await closedPort();
+    await page.fill(byTestId("server-url"), `http://127.0.0.1:${dead}`);
     await page.click(byTestId("connect"));
     await page.waitForSelector(`${byTestId("connection-status")}[data-state="error"]`, { timeout: 30_000 });
     const toast = page.locator(`${byTestId("toast")}[data-kind="error"]`).last();
     await toast.waitFor({ state: "visible" });
     assert.equal((await toast.locator(byTestId("toast-code")).textContent()).trim(), "NETWORK");
-    assert.match(await toast.locator(byTestId("toast-message")).textContent(), /127\.0\.0\.1:9/);
+    assert.match(await toast.locator(byTestId("toast-message")).textContent(), new RegExp(`127\\.0\\.0\\.1:${dead}`));
     await page.fill(byTestId("server-url"), server.url);
     await page.click(byTestId("connect"));
     await page.waitForSelector(`${byTestId("connection-status")}[data-state="connected"]`);
