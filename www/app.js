@@ -7,6 +7,7 @@ import { formatTime, formatFullTime, formatDuration, runDuration, relative } fro
 import { STATE_TYPES, applyStateInfo, isFinished, isRunning, stateColor, textOn } from "./states.js";
 
 const POLL_MS = 1500;
+const HIDDEN_POLL_MS = 10_000;
 const FLOWS_EVERY = 8; // refresh the flows list every 8th poll
 const RUNS_LIMIT = 100;
 
@@ -340,8 +341,13 @@ async function tick() {
   }
   if (gen !== app.generation) return;
   stopPolling();
-  app.timer = setTimeout(tick, app.again ? 0 : POLL_MS);
+  app.timer = setTimeout(tick, app.again ? 0 : document.hidden ? HIDDEN_POLL_MS : POLL_MS);
 }
+
+// A background tab polls slowly, and catches up as soon as it is shown again.
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && app.api && !appView.hidden) tick();
+});
 
 /** Refresh now (after an action) rather than waiting for the next poll. */
 function refreshSoon(withFlows = false) {
