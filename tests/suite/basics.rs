@@ -52,6 +52,15 @@ async fn sends_headers_token_tenant_and_variables() {
 }
 
 #[wasm_bindgen_test]
+async fn graphql_server_overrides_api_server() {
+    let (url, key) = fault("/echo");
+    let options = json(&format!(r#"{{"apiServer": "http://127.0.0.1:1", "graphqlServer": "{url}"}}"#));
+    let client = Client::new(Some(options)).unwrap();
+    ok(client.graphql("{ x }".into(), None, None)).await;
+    assert_eq!(count(&key).await, 1.0);
+}
+
+#[wasm_bindgen_test]
 async fn prefect_error_is_a_real_error() {
     let client = client_at("http://127.0.0.1:1", r#"{"retries": 0}"#);
     let error = fails_with(client.graphql("{ hello }".into(), None, None), "NETWORK").await;
