@@ -129,7 +129,9 @@ fn handler(name: &str) -> Option<Handler> {
 }
 
 /// Operations that run without an access token (auth-mode bootstrapping).
-fn auth_handler(name: &str) -> Option<fn(&App, Option<&RequestAuth>, &J) -> Result<J, ApiError>> {
+type AuthHandler = fn(&App, Option<&RequestAuth>, &J) -> Result<J, ApiError>;
+
+fn auth_handler(name: &str) -> Option<AuthHandler> {
     fn tokens(t: crate::auth::TokenSet) -> J {
         json!({"access_token": t.access_token, "expires_at": t.expires_at, "refresh_token": t.refresh_token})
     }

@@ -216,8 +216,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                     let scope = scope_of(app, ctx.data_opt::<RequestAuth>())?;
                     let id = ctx.args.try_get("id")?.string()?.to_string();
                     let id = canonical_uuid(&id)?;
-                    let mut sb = Sb::default();
-                    sb.sql = format!("SELECT {} FROM \"{}\" t0 WHERE t0.id = ?", t.select_list("t0"), t.name);
+                    let mut sb = Sb { sql: format!("SELECT {} FROM \"{}\" t0 WHERE t0.id = ?", t.select_list("t0"), t.name), ..Default::default() };
                     sb.params.push(Sql::Text(id));
                     scope_cond(&mut sb, t, "t0", &scope);
                     let mut rows = app.db.read(|c| fetch(c, &sb.sql, &sb.params, t.columns.len()))?;

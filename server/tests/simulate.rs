@@ -5,12 +5,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::{json, Value as J};
+use serde_json::json;
 
 fn start() -> Server {
     std::env::set_var("PREFECT_DEV_SERVER_SIMULATE_SPEED", "0.3");
-    let s = Server::start(&["--simulate"]);
-    s
+    Server::start(&["--simulate"])
 }
 
 async fn wait_for(s: &Server, id: &str, pred: impl Fn(&str) -> bool, secs: u64) -> String {
@@ -110,6 +109,6 @@ async fn cancellation_is_honoured() {
     let d = s.ok("query($id: uuid!) { flow_run_by_pk(id: $id) { state task_runs { state } } }", json!({"id": run2})).await;
     assert_eq!(d["flow_run_by_pk"]["state"], "Cancelled");
     for tr in d["flow_run_by_pk"]["task_runs"].as_array().unwrap() {
-        assert!(tr["state"] == J::from("Success") || tr["state"] == J::from("Cancelled"), "{tr}");
+        assert!(tr["state"] == "Success" || tr["state"] == "Cancelled", "{tr}");
     }
 }
