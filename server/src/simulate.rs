@@ -31,6 +31,23 @@ async fn pause(ms_min: u64, ms_max: u64) {
 pub fn spawn(app: SharedApp) {
     let active: Arc<Mutex<HashSet<String>>> = Arc::default();
     tokio::spawn(async move {
+        // runs this agent was executing when the process stopped: cancel or reschedule them
+        let stranded = {
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || stranded_runs(&app)).await
+        };
+        for (id, state_name, version) in stranded.ok().and_then(Result::ok).unwrap_or_default() {
+            let st = if state_name == "Cancelling" {
+                state(StateKind::Cancelled, "Flow run was cancelled.")
+            } else {
+                let mut st = state(StateKind::Scheduled, "Rescheduled: the dev server restarted while this run was in progress.");
+                st["start_time"] = json!(now());
+                st
+            };
+            if let Err(e) = set(&app, RunKind::Flow, &id, version, st).await {
+                tracing::warn!(flow_run_id = %id, error = %e.message, "simulate: cannot recover run");
+            }
+        }
         loop {
             tokio::time::sleep(Duration::from_millis((400.0 * speed().min(1.0)) as u64)).await;
             let due = {
@@ -72,6 +89,14 @@ fn due_runs(app: &crate::app::App) -> Result<Vec<(String, i64)>, ApiError> {
                AND coalesce(state_start_time, scheduled_start_time) <= ? ORDER BY scheduled_start_time LIMIT 20",
         )?;
         let rows = st.query_map([now()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+fn stranded_runs(app: &crate::app::App) -> Result<Vec<(String, String, i64)>, ApiError> {
+    app.db.read(|c| {
+        let mut st = c.prepare("SELECT id, state, version FROM flow_run WHERE state IN ('Submitted', 'Running', 'Cancelling')")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
 }

@@ -112,3 +112,23 @@ async fn cancellation_is_honoured() {
         assert!(tr["state"] == "Success" || tr["state"] == "Cancelled", "{tr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_interrupted_by_a_restart_are_rescheduled_and_finish() {
+    std::env::set_var("PREFECT_DEV_SERVER_SIMULATE_SPEED", "0.3");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.sqlite");
+    let db = db.to_str().unwrap();
+    let mut s = Server::start(&["--simulate", "--db", db]);
+    let p = project(&s).await;
+    let f = create_flow(&s, &p, etl_flow()).await;
+    let run = create_run(&s, &f, json!({})).await;
+    wait_for(&s, &run, |st| st == "Running", 20).await;
+    s.kill9();
+    let s = Server::start(&["--simulate", "--db", db]);
+    let end = wait_for(&s, &run, |st| ["Success", "Failed"].contains(&st), 30).await;
+    let d = s.ok("query($id: uuid!) { flow_run_by_pk(id: $id) { states(order_by: {version: asc}) { state message } } }", json!({"id": run})).await;
+    let states: Vec<&str> = d["flow_run_by_pk"]["states"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert!(states.windows(2).any(|w| w == ["Running", "Scheduled"]), "{states:?}");
+    assert_eq!(states.last().copied(), Some(end.as_str()));
+}
