@@ -41,6 +41,7 @@ const cfg = {
   chromiumDriver: env.BENCH_CHROMIUM_DRIVER ?? "plain",
   startupRounds: int("BENCH_STARTUP_ROUNDS", 5),
   pkgDir: path.resolve(root, env.BENCH_PKG_DIR ?? "pkg"),
+  only: env.BENCH_ONLY ?? null, // "node" or "chromium": one half only (for profiling)
   root,
 };
 const serverBin = path.resolve(root, env.PREFECT_DEV_SERVER_BIN ?? "target/release/prefect-dev-server");
@@ -338,7 +339,7 @@ try {
   const ids = data.ids.filter((_, i) => i % step === 0).slice(0, cfg.calls);
 
   log("node: throughput, large answer, memory");
-  try {
+  if (cfg.only !== "chromium") try {
     results.node = await runNode({ ...cfg, url: server.url, ids });
     results.node.startup = nodeStartup(cfg.startupRounds);
     if (results.node.wasm_error) problems.push(`node: prefect-wasm not loaded: ${results.node.wasm_error.split("\n")[0]}`);
@@ -347,7 +348,7 @@ try {
   }
 
   log("chromium");
-  try {
+  if (cfg.only !== "node") try {
     results.chromium = {};
     if (cfg.chromiumDriver === "plain") await plainChromium(server.url, ids, results.chromium, pageDir);
     await browserHalf(server.url, ids, results.chromium, { startupOnly: cfg.chromiumDriver === "plain" });
@@ -397,6 +398,11 @@ for (const [prefix, e] of [["", "chromium"], ["node_", "node"]]) {
     headline[`${prefix}c${c}_getstate_ratio_vs_raw_fetch`] = ratio(tp(e, c, GS), tp(e, c, "raw fetch"));
     headline[`${prefix}c${c}_paired_ratio_vs_raw_fetch`] = paired(e, c, PW, "raw fetch");
     headline[`${prefix}c${c}_paired_ratio_vs_graphql_request`] = paired(e, c, PW, "graphql-request");
+    if (e === "node") {
+      const cpu = (w) => get(results, "node", "throughput", "results", `c${c}`, w, "cpu_us_per_call");
+      headline[`node_c${c}_cpu_ratio_vs_raw_fetch`] = ratio(cpu(PW), cpu("raw fetch"));
+      headline[`node_c${c}_cpu_ratio_vs_graphql_request`] = ratio(cpu(PW), cpu("graphql-request"));
+    }
   }
   headline[`${prefix}large_ratio_vs_raw_fetch`] = ratio(lg(e, PW), lg(e, "raw fetch"));
 }
@@ -456,6 +462,7 @@ for (const who of who5) {
   }
   P(`  ${pad(who, 26)}${cells.join("")}`);
 }
+P(`  ${pad("  node CPU µs/call", 26)}${lpad("", 36)}${[1, 50].map((c) => lpad(who5.map((w) => f0(get(results, "node", "throughput", "results", `c${c}`, w, "cpu_us_per_call"))).join("/"), 18)).join("")}  (${who5.map((w) => w.replace("prefect-wasm ", "")).join(" / ")})`);
 P(`  ${pad("  req/s, raw fetch", 26)}${[["chromium", 1], ["chromium", 50], ["node", 1], ["node", 50]].map(([e, c]) => lpad(f0(get(results, e, "throughput", "results", `c${c}`, "raw fetch", "req_per_s")), 18)).join("")}`);
 P();
 const rows = get(results, "chromium", "large", "rows") ?? get(results, "node", "large", "rows");

@@ -29,7 +29,13 @@ WebAssembly.instantiate = async function (...args) {
 };
 
 const out = { node_version: process.version };
-const libs = { url: cfg.url };
+const libs = {
+  url: cfg.url,
+  cpuMicros: () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  },
+};
 
 // prefect-wasm, pkg/node: its import is the whole start-up (read + compile + instantiate).
 const nodeEntry = ["prefect_wasm.js", "prefect_wasm.cjs", "index.js"]

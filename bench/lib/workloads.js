@@ -143,17 +143,24 @@ export async function throughput(libs, { ids, calls, rounds, warmupCalls, concur
   const out = { calls, rounds, concurrencies, skipped, results: {} };
   for (const c of concurrencies) {
     const times = Object.fromEntries(names.map((n) => [n, []]));
+    const cpu = Object.fromEntries(names.map((n) => [n, []]));
     for (const n of names) await drive(readers[n], ids, warmupCalls, c);
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < names.length; k++) {
         const n = names[(k + r) % names.length];
+        const cpu0 = libs.cpuMicros?.();
         times[n].push(await drive(readers[n], ids, calls, c));
+        if (cpu0 !== undefined) cpu[n].push((libs.cpuMicros() - cpu0) / calls);
       }
     }
     out.results[`c${c}`] = Object.fromEntries(
       names.map((n) => {
         const med = median(times[n]);
-        return [n, { median_ms: med, rounds_ms: times[n], req_per_s: (calls / med) * 1000 }];
+        const entry = { median_ms: med, rounds_ms: times[n], req_per_s: (calls / med) * 1000 };
+        // This process's CPU time per call (user + system), where the runtime can tell: less
+        // sensitive to other load on the machine than wall time.
+        if (cpu[n].length) entry.cpu_us_per_call = median(cpu[n]);
+        return [n, entry];
       }),
     );
   }
