@@ -159,24 +159,65 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
             }
         }
         builder = builder.register(object);
-        // aggregates
+        // aggregates: count (optionally of distinct columns), max and min of ordered columns
         let agg_fields = Object::new(format!("{n}_aggregate_fields"))
-            .field(Field::new("count", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                FieldFuture::Value(ctx.parent_value.as_value().and_then(|v| match v {
-                    Value::Object(o) => o.get("count").cloned().map(FieldValue::value),
-                    _ => None,
-                }))
+            .field(
+                Field::new("count", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                    FieldFuture::new(async move {
+                        let sel = ctx.parent_value.try_downcast_ref::<Selection>()?;
+                        let distinct = ctx.args.get("distinct").map(|d| d.boolean()).transpose()?.unwrap_or(false);
+                        let columns: Vec<String> = match ctx.args.get("columns") {
+                            Some(v) => match v.as_value().clone().into_json()? {
+                                J::Array(a) => a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect(),
+                                J::String(c) => vec![c],
+                                _ => vec![],
+                            },
+                            None => vec![],
+                        };
+                        let app = ctx.data::<SharedApp>()?;
+                        let count = app.db.read(|c| sel.count_columns(c, &columns, distinct))?;
+                        Ok(Some(FieldValue::value(Value::from(count))))
+                    })
+                })
+                .argument(InputValue::new("columns", TypeRef::named_nn_list(format!("{n}_select_column"))))
+                .argument(InputValue::new("distinct", TypeRef::named(TypeRef::BOOLEAN))),
+            )
+            .field(Field::new("max", TypeRef::named(format!("{n}_max_fields")), |ctx| {
+                FieldFuture::new(async move {
+                    let sel = ctx.parent_value.try_downcast_ref::<Selection>()?;
+                    Ok(Some(FieldValue::owned_any((sel.clone(), "max"))))
+                })
+            }))
+            .field(Field::new("min", TypeRef::named(format!("{n}_min_fields")), |ctx| {
+                FieldFuture::new(async move {
+                    let sel = ctx.parent_value.try_downcast_ref::<Selection>()?;
+                    Ok(Some(FieldValue::owned_any((sel.clone(), "min"))))
+                })
             }));
         builder = builder.register(agg_fields);
+        for func in ["max", "min"] {
+            let mut obj = Object::new(format!("{n}_{func}_fields"));
+            for (c, ty) in t.columns.iter().filter(|(_, ty)| matches!(ty, Ty::Int | Ty::Text | Ty::Time)) {
+                let (c, ty) = (*c, *ty);
+                obj = obj.field(Field::new(c, TypeRef::named(ty.scalar()), move |ctx| {
+                    FieldFuture::new(async move {
+                        let (sel, func) = ctx.parent_value.try_downcast_ref::<(Selection, &'static str)>()?;
+                        let app = ctx.data::<SharedApp>()?;
+                        let v = app.db.read(|conn| sel.extreme(conn, func, c))?;
+                        Ok(match to_gql(&v, ty) {
+                            Value::Null => None,
+                            v => Some(FieldValue::value(v)),
+                        })
+                    })
+                }));
+            }
+            builder = builder.register(obj);
+        }
         let agg = Object::new(format!("{n}_aggregate"))
             .field(Field::new("aggregate", TypeRef::named(format!("{n}_aggregate_fields")), |ctx| {
                 FieldFuture::new(async move {
                     let sel = ctx.parent_value.try_downcast_ref::<Selection>()?;
-                    let app = ctx.data::<SharedApp>()?;
-                    let count = app.db.read(|c| sel.count(c))?;
-                    let mut o = async_graphql::indexmap::IndexMap::new();
-                    o.insert(async_graphql::Name::new("count"), Value::from(count));
-                    Ok(Some(FieldValue::value(Value::Object(o))))
+                    Ok(Some(FieldValue::owned_any(sel.clone())))
                 })
             }))
             .field(Field::new("nodes", TypeRef::named_nn_list_nn(n), |ctx| {
@@ -503,6 +544,7 @@ fn order_terms(sb: &mut Sb, t: &Table, alias: &str, ob: &J, out: &mut Vec<(Strin
 }
 
 /// A compiled read: `WHERE` (with params), `ORDER BY`, `LIMIT`, `OFFSET` over one table.
+#[derive(Clone)]
 pub struct Selection {
     table: &'static Table,
     where_sql: String,
@@ -603,14 +645,48 @@ impl Selection {
         fetch(conn, &sql, &params, self.table.columns.len())
     }
 
-    pub fn count(&self, conn: &rusqlite::Connection) -> Result<i64, ApiError> {
+    fn limited(&self, select: &str) -> (String, Vec<Sql>) {
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM \"{}\" t0 WHERE {} LIMIT ? OFFSET ?)",
-            self.table.name, self.where_sql
+            "SELECT {select} FROM \"{}\" t0 WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
+            self.table.name, self.where_sql, self.order_sql
         );
         let mut params = self.params.clone();
         params.push(Sql::Integer(self.limit));
         params.push(Sql::Integer(self.offset));
+        (sql, params)
+    }
+
+    /// `count`, or with `distinct` the number of distinct values of `columns` (Hasura's
+    /// `count(columns:, distinct:)`; without `distinct`, rows where the columns are not null).
+    pub fn count_columns(&self, conn: &rusqlite::Connection, columns: &[String], distinct: bool) -> Result<i64, ApiError> {
+        for c in columns {
+            if self.table.col(c).is_none() {
+                return Err(ApiError::bad_input(format!("unknown column {c}")));
+            }
+        }
+        let cols = columns.iter().enumerate().map(|(i, c)| format!("t0.\"{c}\" AS c{i}")).collect::<Vec<_>>();
+        let (inner, params) = if cols.is_empty() { self.limited("1") } else { self.limited(&cols.join(", ")) };
+        let sql = if cols.is_empty() {
+            format!("SELECT count(*) FROM ({inner})")
+        } else {
+            let not_null = (0..cols.len()).map(|i| format!("c{i} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+            let names = (0..cols.len()).map(|i| format!("c{i}")).collect::<Vec<_>>().join(", ");
+            let d = if distinct { "DISTINCT " } else { "" };
+            format!("SELECT count(*) FROM (SELECT {d}{names} FROM ({inner}) WHERE {not_null})")
+        };
+        let mut st = conn.prepare_cached(&sql)?;
+        Ok(st.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)
+    }
+
+    pub fn count(&self, conn: &rusqlite::Connection) -> Result<i64, ApiError> {
+        self.count_columns(conn, &[], false)
+    }
+
+    /// `max` or `min` of one column over the selected rows.
+    pub fn extreme(&self, conn: &rusqlite::Connection, func: &str, col: &str) -> Result<Sql, ApiError> {
+        let func = if func == "max" { "max" } else { "min" };
+        let (inner, params) = self.limited(&format!("t0.\"{col}\" AS v"));
+        let sql = format!("SELECT {func}(v) FROM ({inner})");
         let mut st = conn.prepare_cached(&sql)?;
         Ok(st.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)
     }

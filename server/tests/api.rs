@@ -439,6 +439,24 @@ async fn hasura_filters_ordering_relationships() {
     assert_eq!(d["flow"][1]["scheduled"]["aggregate"]["count"], 2);
     assert_eq!(d["flow"][1]["all"]["aggregate"]["count"], 3);
     assert_eq!(d["flow"][1]["all"]["nodes"].as_array().unwrap().len(), 3);
+    // max/min and count(columns, distinct)
+    let d = s
+        .ok(
+            "{ flow_run_aggregate { aggregate { count max { scheduled_start_time name version } min { scheduled_start_time }
+                 states: count(columns: [state], distinct: true) started: count(columns: [start_time]) } }
+               flow(order_by: {name: asc}) { flow_runs_aggregate { aggregate { max { end_time } } } } }",
+            json!({}),
+        )
+        .await;
+    let a = &d["flow_run_aggregate"]["aggregate"];
+    assert_eq!(a["count"], 6);
+    assert_eq!(a["max"]["scheduled_start_time"], "2030-01-06T00:00:00.000000+00:00");
+    assert_eq!(a["max"]["name"], "run-5");
+    assert_eq!(a["max"]["version"], 2);
+    assert_eq!(a["min"]["scheduled_start_time"], "2030-01-01T00:00:00.000000+00:00");
+    assert_eq!(a["states"], 4, "Running, Success, Failed, Scheduled");
+    assert_eq!(a["started"], 1);
+    assert!(d["flow"][0]["flow_runs_aggregate"]["aggregate"]["max"]["end_time"].is_string());
     // filter through an array relationship
     let d = s.ok("{ flow(where: {flow_runs: {state: {_eq: \"Failed\"}}}) { name } }", json!({})).await;
     assert_eq!(names(&d, "flow"), ["ETL"]);
