@@ -435,6 +435,10 @@ fn compare(sb: &mut Sb, col: &str, ty: Ty, ops: &J) -> Result<(), ApiError> {
         let bin = |sql_op: &str, sb: &mut Sb| -> Result<(), ApiError> {
             if v.is_null() {
                 sb.sql.push('1'); // Hasura ignores a null operand
+            } else if ty == Ty::Json {
+                // compare JSON values, not their spelling
+                sb.sql.push_str(&format!("json({col}) {sql_op} json(?)"));
+                sb.params.push(to_sql(v, ty)?);
             } else {
                 sb.sql.push_str(&format!("{col} {sql_op} ?"));
                 sb.params.push(to_sql(v, ty)?);

@@ -663,6 +663,10 @@ pub fn write_run_logs(conn: &Connection, scope: &Scope, input: &J) -> Result<J, 
         let task_run_id = opt_uuid(log, "task_run_id")?;
         if let Some(tr) = &task_run_id {
             must_exist(conn, scope, "task_run", "task run", tr)?;
+            let of: String = conn.prepare_cached("SELECT flow_run_id FROM task_run WHERE id = ?")?.query_row([tr], |r| r.get(0))?;
+            if of != flow_run_id {
+                return Err(ApiError::bad_input(format!("task run {tr} does not belong to flow run {flow_run_id}")));
+            }
         }
         let level = get_str(log, "level").unwrap_or_else(|| "INFO".into());
         conn.prepare_cached(

@@ -363,6 +363,17 @@ async fn logs_names_labels_heartbeats_and_delete() {
     assert!(d["flow_run_by_pk"]["heartbeat"].is_string());
     let d = s.ok("{ flow_run(where: {labels: {_contains: [\"y\"]}}) { id } }", json!({})).await;
     assert_eq!(d["flow_run"][0]["id"], run);
+    let d = s.ok("query($l: jsonb) { flow_run(where: {labels: {_eq: $l}}) { id } }", json!({"l": ["x", "y"]})).await;
+    assert_eq!(d["flow_run"][0]["id"], run);
+    let other = create_run(&s, &f, json!({})).await;
+    let tasks = task_ids(&s, &f).await;
+    let tr = s.ok("mutation($i: get_or_create_task_run_input!) { get_or_create_task_run(input: $i) { id } }", json!({"i": {"flow_run_id": other, "task_id": tasks[0]}})).await;
+    let tr = tr["get_or_create_task_run"]["id"].as_str().unwrap();
+    assert_eq!(
+        s.err("mutation($i: write_run_logs_input!) { write_run_logs(input: $i) { success } }", json!({"i": {"logs": [{"flow_run_id": run, "task_run_id": tr, "message": "x"}]}})).await,
+        "BAD_USER_INPUT"
+    );
+    s.ok("mutation($id: UUID!) { delete_flow_run(input: {flow_run_id: $id}) { success } }", json!({"id": other})).await;
     assert_eq!(
         s.err("mutation($i: set_flow_run_name_input!) { set_flow_run_name(input: $i) { success } }", json!({"i": {"flow_run_id": "6e4ad3a4-0000-4000-8000-000000000000", "name": "x"}})).await,
         "NOT_FOUND"
