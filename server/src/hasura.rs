@@ -682,10 +682,6 @@ impl Selection {
         Ok(st.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)
     }
 
-    pub fn count(&self, conn: &rusqlite::Connection) -> Result<i64, ApiError> {
-        self.count_columns(conn, &[], false)
-    }
-
     /// `max` or `min` of one column over the selected rows.
     pub fn extreme(&self, conn: &rusqlite::Connection, func: &str, col: &str) -> Result<Sql, ApiError> {
         let func = if func == "max" { "max" } else { "min" };
