@@ -94,7 +94,14 @@ if (libs.Client) {
       gc: () => W.collect(globalThis.gc),
       jsHeap: () => process.memoryUsage().heapUsed,
     },
-    { ids, calls: cfg.memoryCalls, warmupCalls: cfg.memoryWarmupCalls, concurrency: cfg.memoryConcurrency },
+    {
+      ids,
+      calls: cfg.memoryCalls,
+      warmupCalls: cfg.memoryWarmupCalls,
+      concurrency: cfg.memoryConcurrency,
+      stubFetch: cfg.memoryFetch === "stub",
+      networkCalls: cfg.memoryNetworkCalls,
+    },
   );
 } else {
   out.memory = { skipped: libs.wasmError };

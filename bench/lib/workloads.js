@@ -232,13 +232,13 @@ export async function large(libs, { limit, rounds }) {
  * env: { memory: () => WebAssembly.Memory, tables: () => WebAssembly.Table[], gc: async () => void,
  *        jsHeap: () => number | null }
  */
-export async function memory(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch = false }) {
-  let restore = null;
-  if (stubFetch) restore = await installFetchStub(libs.url, ids[0]);
+export async function memory(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch = false, networkCalls = 0 }) {
+  const stub = { restore: null };
+  if (stubFetch) stub.restore = await installFetchStub(libs.url, ids[0]);
   try {
-    return await memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch });
+    return await memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch, networkCalls, stub });
   } finally {
-    if (restore) restore();
+    if (stub.restore) stub.restore();
   }
 }
 
@@ -266,7 +266,7 @@ async function installFetchStub(url, sampleId) {
 
 const ids_ok = (id) => typeof id === "string" && /^[0-9a-f-]{36}$/.test(id);
 
-async function memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch }) {
+async function memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stubFetch, networkCalls, stub }) {
   const client = new libs.Client({ apiServer: libs.url });
   const flowRuns = new libs.FlowRuns(client);
   let notFound = 0;
@@ -299,12 +299,24 @@ async function memoryRun(libs, env, { ids, calls, warmupCalls, concurrency, stub
   await drive(mix, ids, warmupCalls, concurrency);
   const before = await snapshot();
   const ms = await drive(mix, ids, calls, concurrency);
+  let network = null;
+  if (stubFetch && networkCalls > 0) {
+    // Then the same mix over the network, the real fetch's Response and signal handling included.
+    const mid = await snapshot();
+    stub.restore();
+    stub.restore = null;
+    const t = await drive(mix, ids, networkCalls, concurrency);
+    network = { calls: networkCalls, elapsed_ms: t, wasm_memory_before_bytes: mid.wasm_memory_bytes };
+  }
   const after = await snapshot();
   return {
     calls,
     warmup_calls: warmupCalls,
     concurrency,
-    fetch: stubFetch ? "stub (in-page, answers at once with a recorded server answer)" : "network (the dev server)",
+    fetch: stubFetch
+      ? `stub (answers at once with a recorded server answer), then ${networkCalls} calls over the network`
+      : "network (the dev server)",
+    network_phase: network,
     mix: "50% graphql(), 40% getState(), 10% getState() NOT_FOUND",
     not_found_rejections: notFound,
     elapsed_ms: ms,
