@@ -226,8 +226,29 @@ export function loadClient() {
   const entry = path.join(pkgDir, "node/prefect_wasm.js");
   if (!existsSync(entry)) throw new Error(`no Node build of the package at ${entry} (run scripts/build-pkg.sh)`);
   const require = createRequire(import.meta.url);
-  cachedClient = require(entry);
+  // Capture the wasm instance the glue creates (the nodejs build of this wasm-bindgen version does
+  // not export it), so that tests can read its linear memory.
+  const Original = WebAssembly.Instance;
+  function Capturing(module, imports) {
+    const instance = new Original(module, imports);
+    cachedInstance ??= instance;
+    return instance;
+  }
+  Capturing.prototype = Original.prototype;
+  WebAssembly.Instance = Capturing;
+  try {
+    cachedClient = require(entry);
+  } finally {
+    WebAssembly.Instance = Original;
+  }
   return cachedClient;
+}
+let cachedInstance;
+
+/** The wasm memory of the loaded Node build: `__wasm.memory` when exported, else the captured instance's. */
+export function wasmMemory() {
+  const mod = loadClient();
+  return mod.__wasm?.memory ?? (mod.memory instanceof WebAssembly.Memory ? mod.memory : null) ?? cachedInstance?.exports?.memory ?? null;
 }
 
 /** Settles `promise`, resolving { ok, value } or { ok: false, error }. */

@@ -281,6 +281,16 @@ export const CASES = [
     },
   },
   {
+    name: "headers and half the body, then silence: TIMEOUT (the timeout covers the body too)",
+    plan: (ctx) => [{ match: ctx.isRead, fault: "stall-mid-body", times: 100 }],
+    call: { op: "getState", client: { timeoutMs: 400, retries: 0 } },
+    check(r, ctx) {
+      rejected(r, "TIMEOUT");
+      assert.equal(ctx.reads(), 1);
+      assert.ok(r.elapsed < 5_000, `gave up after ${r.elapsed} ms`);
+    },
+  },
+  {
     name: "stall once on the read, then pass: TIMEOUT per attempt, at most retries+1 attempts",
     plan: (ctx) => [{ match: ctx.isRead, fault: "stall", times: 1 }],
     call: { op: "getState", client: { timeoutMs: 400 } },

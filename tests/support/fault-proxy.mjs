@@ -16,6 +16,7 @@
 //   status         answer `status` (e.g. 502, 503, 504) with `body` (text, default "Bad Gateway")
 //   429            answer 429 with `Retry-After: retryAfter` (seconds, default 1)
 //   stall          never answer (forward first when `forward: true`); ends when the client gives up
+//   stall-mid-body forward, send the headers and half the body, then nothing more (socket left open)
 //   truncate       forward, then answer 200 with the first half of the server's JSON (valid HTTP)
 //   non-json       answer 200 `text/html` that is not JSON
 //   graphql-errors answer 200 `{ data, errors }` as given (nothing forwarded)
@@ -153,6 +154,13 @@ export async function startFaultProxy({ target, staticDir, staticPrefix = "/pkg/
           res.write(up.body.subarray(0, Math.max(1, Math.floor(up.body.length / 2))));
           // Let the partial body reach the client, then cut the connection.
           return setTimeout(() => req.socket.destroy(), 50);
+        }
+        case "stall-mid-body": {
+          const up = await fwd();
+          cors(req, res);
+          res.writeHead(up.status, { ...passHeaders(up.headers), "content-length": String(up.body.length), connection: "close" });
+          res.write(up.body.subarray(0, Math.max(1, Math.floor(up.body.length / 2))));
+          return; // the rest never comes; the socket stays open until the client gives up
         }
         case "html-500":
           return send(req, res, 500, { "content-type": "text/html; charset=utf-8" },
