@@ -18,7 +18,7 @@ layers=(native build browser node package types e2e reliability)
 
 run_layer() {
   case "$1" in
-    native)  cargo test --workspace ;;
+    native)  cargo test --workspace --no-fail-fast ;;
     build)   bash scripts/build-pkg.sh && cargo build -p prefect-dev-server ;;
     browser) "${with_servers[@]}" wasm-pack test --headless --chrome -- --test browser --test worker ;;
     node)    "${with_servers[@]}" wasm-pack test --node -- --test node ;;
