@@ -9,7 +9,7 @@ export RUSTUP_TOOLCHAIN := $(shell cat .toolchain 2>/dev/null)
 DEMO_LISTEN ?= 127.0.0.1:4200
 DEMO_DB ?= data/prefect.sqlite
 
-.PHONY: setup build demo test bench soak clean _build _demo _test
+.PHONY: setup build demo test reliability bench soak clean _build _demo _test
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,10 @@ demo: setup
 
 test: setup
 	@$(MAKE) --no-print-directory _test
+
+reliability: setup
+	@$(MAKE) --no-print-directory _build
+	@bash scripts/test.sh reliability
 
 bench: setup
 	@$(MAKE) --no-print-directory _build
