@@ -123,6 +123,9 @@ async fn attempt(request: &Request<'_>) -> core::result::Result<Raw, (Error, Fai
     init.set_method("POST");
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(request.body));
+    // Never follow a redirect: a 307/308 would re-send the body (a password, a refresh token) to
+    // whatever origin it names. A redirect makes fetch reject, which surfaces as NETWORK.
+    init.set_redirect(web_sys::RequestRedirect::Error);
     init.set_signal(Some(&controller.signal()));
 
     let own_signal = controller.signal();
