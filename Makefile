@@ -41,7 +41,7 @@ _build:
 
 _demo: _build
 	@mkdir -p $(dir $(DEMO_DB))
-	@./target/debug/prefect-dev-server --listen $(DEMO_LISTEN) --db $(DEMO_DB) --demo --simulate --www www --pkg pkg
+	@./target/debug/prefect-dev-server --listen $(DEMO_LISTEN) --db $(DEMO_DB) --demo --simulate --auth --www www --pkg pkg
 
 _test:
 	@bash scripts/test.sh
