@@ -81,21 +81,14 @@ async fn graphql(State(st): State<HttpState>, headers: HeaderMap, body: Bytes) -
         _ => None,
     };
     let auth = RequestAuth { bearer, claims };
-    match body {
-        J::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match execute(&st.schema, &auth, item).await {
-                    Ok(v) => out.push(v),
-                    Err(resp) => return resp,
-                }
-            }
-            axum::Json(J::Array(out)).into_response()
-        }
-        single => match execute(&st.schema, &auth, single).await {
-            Ok(v) => axum::Json(v).into_response(),
-            Err(resp) => resp,
-        },
+    // Batches (array bodies) are refused: Prefect's API takes one operation per request, and a
+    // batch would let one request run unbounded work or mix a write into a read.
+    if body.is_array() {
+        return error_body(StatusCode::BAD_REQUEST, "batched requests are not supported: send one {query, variables} object", BAD_USER_INPUT);
+    }
+    match execute(&st.schema, &auth, body).await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(resp) => resp,
     }
 }
 
