@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { measureSizes } from "./lib/size.mjs";
-import { startServer } from "./lib/server.mjs";
+import { startServer } from "../tests/support/server-process.mjs";
 import { seed } from "./lib/seed.mjs";
 import { median } from "./lib/workloads.js";
 
@@ -331,7 +331,7 @@ try {
     pageDir,
     "--pkg",
     cfg.pkgDir,
-  ]);
+  ], { name: "bench server", logs: Boolean(env.BENCH_SERVER_LOGS) });
   results.machine.server = standin ? "stand-in (bench/standin.mjs)" : serverBin;
   log(`server at ${server.url}; seeding ${cfg.runs} flow runs`);
   const data = await seed(server.url, { runs: cfg.runs });

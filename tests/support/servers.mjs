@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startServer } from "./server-process.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const serverBin = process.env.PREFECT_DEV_SERVER_BIN ?? path.join(root, "target/debug/prefect-dev-server");
@@ -22,47 +23,15 @@ export const AUTH_USERS = [
   "bob@example.com:bob-password",
 ];
 
-const children = new Set();
-
-function stopAll() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-  children.clear();
-}
-
-/** Starts `command args`, resolves the URL of its `... listening on http://...` stdout line. */
-function start(name, command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => fail(`did not report its address within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
-    function fail(why) {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new Error(`${name} (${command} ${args.join(" ")}) ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    }
-    child.on("error", (err) => fail(`could not start: ${err.message}`));
-    child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      if (process.env.PREFECT_TEST_SERVER_LOGS) process.stderr.write(`[${name}] ${chunk}`);
-    });
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        child.removeAllListeners("exit");
-        child.on("exit", (code, signal) => {
-          if (children.has(child)) console.error(`servers: ${name} stopped unexpectedly (code ${code}, signal ${signal})`);
-        });
-        resolve(match[1].replace(/\/$/, ""));
-      }
-    });
+// The servers are killed (SIGKILL) by server-process.mjs when this process exits, however it exits.
+async function start(name, command, args) {
+  const server = await startServer(command, args, {
+    name,
+    cwd: root,
+    timeoutMs: STARTUP_TIMEOUT_MS,
+    logs: Boolean(process.env.PREFECT_TEST_SERVER_LOGS),
   });
+  return server.url;
 }
 
 async function main() {
@@ -97,20 +66,10 @@ async function main() {
     });
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
-  stopAll();
   process.exit(code);
 }
 
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    stopAll();
-    process.exit(130);
-  });
-}
-process.on("exit", stopAll);
-
 main().catch((err) => {
   console.error(`servers: ${err.message}`);
-  stopAll();
   process.exit(1);
 });

@@ -15,9 +15,13 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
-export function startServer(command, args, { timeoutMs = 60_000 } = {}) {
+/**
+ * Starts `command args` and resolves `{ url, stop }` once it prints `... listening on http://...`.
+ * `name` labels its messages; stderr is echoed (prefixed) when `logs` is true.
+ */
+export function startServer(command, args, { timeoutMs = 60_000, name = "server", logs = false, cwd } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     children.add(child);
     let stdout = "";
     let stderr = "";
@@ -25,14 +29,14 @@ export function startServer(command, args, { timeoutMs = 60_000 } = {}) {
     function fail(why) {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`));
+      reject(new Error(`${name} (${command} ${args.join(" ")}) ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`));
     }
     child.on("error", (err) => fail(`could not start: ${err.message}`));
     child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
       if (stderr.length > 1 << 20) stderr = stderr.slice(-65536);
-      if (process.env.BENCH_SERVER_LOGS) process.stderr.write(`[server] ${chunk}`);
+      if (logs) process.stderr.write(`[${name}] ${chunk}`);
     });
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
@@ -41,7 +45,7 @@ export function startServer(command, args, { timeoutMs = 60_000 } = {}) {
         clearTimeout(timer);
         child.removeAllListeners("exit");
         child.on("exit", (code, signal) => {
-          if (children.has(child)) console.error(`bench: the server stopped unexpectedly (code ${code}, signal ${signal})`);
+          if (children.has(child)) console.error(`${name} stopped unexpectedly (code ${code}, signal ${signal})`);
         });
         resolve({
           url: match[1].replace(/\/$/, ""),
