@@ -13,9 +13,17 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, RATE_LIMITED};
 
 const REFRESH_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// Failed log-ins in a row that lock an account.
+pub const LOGIN_FAILURES_BEFORE_LOCK: u32 = 5;
+/// The first lock; each further lock in a row doubles it, up to `MAX_LOCK_SECS`.
+pub const FIRST_LOCK_SECS: i64 = 30;
+const MAX_LOCK_SECS: i64 = 15 * 60;
+/// Accounts tracked at most (unknown emails count too, so the table must not grow unbounded).
+const MAX_TRACKED_ACCOUNTS: usize = 10_000;
 
 pub struct User {
     pub id: String,
@@ -49,6 +57,63 @@ pub struct Auth {
     memberships: Mutex<HashMap<String, Vec<String>>>,
     /// sha256(refresh token) → entry; removed when used.
     refresh: Mutex<HashMap<String, RefreshEntry>>,
+    throttle: Mutex<LoginThrottle>,
+}
+
+/// Brute-force protection for `log_in`, per account (the email, lowercased, known or not):
+/// after `LOGIN_FAILURES_BEFORE_LOCK` wrong passwords in a row the account is locked, and while
+/// it is locked every log-in is refused before its password is looked at, the right one too.
+/// Attempts in flight count against the limit, so concurrent guesses cannot slip past it.
+#[derive(Default)]
+struct LoginThrottle {
+    accounts: HashMap<String, Attempts>,
+}
+
+#[derive(Default)]
+struct Attempts {
+    failures: u32,
+    in_flight: u32,
+    locks: u32,
+    locked_until: i64,
+}
+
+impl LoginThrottle {
+    /// Lets one attempt go ahead, or says how many seconds to wait.
+    fn admit(&mut self, account: &str, now: i64) -> Result<(), i64> {
+        if self.accounts.len() >= MAX_TRACKED_ACCOUNTS && !self.accounts.contains_key(account) {
+            // forget the accounts that are neither locked nor busy (their counts restart)
+            self.accounts.retain(|_, a| a.locked_until > now || a.in_flight > 0);
+        }
+        let attempts = self.accounts.entry(account.to_string()).or_default();
+        if attempts.locked_until > now {
+            return Err(attempts.locked_until - now);
+        }
+        if attempts.failures + attempts.in_flight >= LOGIN_FAILURES_BEFORE_LOCK {
+            return Err(1);
+        }
+        attempts.in_flight += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, account: &str, now: i64, succeeded: bool) {
+        let Some(attempts) = self.accounts.get_mut(account) else { return };
+        attempts.in_flight = attempts.in_flight.saturating_sub(1);
+        if succeeded {
+            attempts.failures = 0;
+            attempts.locks = 0;
+        } else {
+            attempts.failures += 1;
+            if attempts.failures >= LOGIN_FAILURES_BEFORE_LOCK {
+                let secs = FIRST_LOCK_SECS.saturating_mul(1 << attempts.locks.min(10)).min(MAX_LOCK_SECS);
+                attempts.locked_until = now + secs;
+                attempts.locks += 1;
+                attempts.failures = 0;
+            }
+        }
+        if attempts.in_flight == 0 && attempts.failures == 0 && attempts.locks == 0 {
+            self.accounts.remove(account);
+        }
+    }
 }
 
 pub struct TokenSet {
@@ -72,7 +137,7 @@ impl Auth {
     pub fn new(token_ttl: i64) -> Auth {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        Auth { key, token_ttl, users: Vec::new(), memberships: Mutex::default(), refresh: Mutex::default() }
+        Auth { key, token_ttl, users: Vec::new(), memberships: Mutex::default(), refresh: Mutex::default(), throttle: Mutex::default() }
     }
 
     pub fn add_user(&mut self, id: String, email: String, password: &str, tenants: Vec<String>) {
@@ -94,17 +159,30 @@ impl Auth {
     }
 
     pub fn log_in(&self, email: &str, password: &str) -> Result<TokenSet, ApiError> {
+        let account = email.to_lowercase();
+        let now = unix_now();
+        if let Err(secs) = self.throttle.lock().unwrap().admit(&account, now) {
+            return Err(ApiError::new(RATE_LIMITED, format!("too many failed log-ins for this account: try again in {secs} s")));
+        }
+        let checked = self.check_password(email, password);
+        self.throttle.lock().unwrap().finish(&account, unix_now(), checked.is_ok());
+        let user = checked?;
+        let tenant = self.tenants_of(&user.id).into_iter().next().ok_or_else(|| ApiError::unauthenticated("the user has no tenant"))?;
+        Ok(self.issue(&user.id, &tenant))
+    }
+
+    /// The user with this email and password; the same error, after the same work, for an
+    /// unknown email and a wrong password.
+    fn check_password(&self, email: &str, password: &str) -> Result<&User, ApiError> {
         let bad = || ApiError::unauthenticated("invalid email or password");
         let user = self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email));
         let Some(user) = user else {
-            // spend the same time as a real check
             let _ = hasher().verify_password(password.as_bytes(), &PasswordHash::new(&self.users.first().map(|u| u.password_hash.clone()).unwrap_or_else(|| hash_password("x"))).map_err(|_| bad())?);
             return Err(bad());
         };
         let parsed = PasswordHash::new(&user.password_hash).map_err(|_| bad())?;
         hasher().verify_password(password.as_bytes(), &parsed).map_err(|_| bad())?;
-        let tenant = self.tenants_of(&user.id).into_iter().next().ok_or_else(|| ApiError::unauthenticated("the user has no tenant"))?;
-        Ok(self.issue(&user.id, &tenant))
+        Ok(user)
     }
 
     pub fn switch_tenant(&self, user_id: &str, tenant_id: &str) -> Result<TokenSet, ApiError> {
@@ -178,4 +256,70 @@ fn digest(token: &str) -> String {
 
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Auth {
+        let mut auth = Auth::new(600);
+        auth.add_user("u1".into(), "alice@example.com".into(), "right", vec!["t1".into()]);
+        auth.add_user("u2".into(), "bob@example.com".into(), "right", vec!["t2".into()]);
+        auth
+    }
+
+    fn code(r: Result<TokenSet, ApiError>) -> &'static str {
+        r.err().map(|e| e.code).unwrap_or("OK")
+    }
+
+    #[test]
+    fn wrong_passwords_lock_the_account_even_for_the_right_one() {
+        let auth = auth();
+        for _ in 0..LOGIN_FAILURES_BEFORE_LOCK {
+            assert_eq!(code(auth.log_in("alice@example.com", "wrong")), "UNAUTHENTICATED");
+        }
+        assert_eq!(code(auth.log_in("alice@example.com", "right")), RATE_LIMITED);
+        assert_eq!(code(auth.log_in("ALICE@example.com", "right")), RATE_LIMITED, "the email's case does not matter");
+        assert_eq!(code(auth.log_in("bob@example.com", "right")), "OK", "other accounts are not affected");
+    }
+
+    #[test]
+    fn a_success_resets_the_count_and_unknown_emails_are_limited_too() {
+        let auth = auth();
+        for _ in 0..LOGIN_FAILURES_BEFORE_LOCK - 1 {
+            auth.log_in("alice@example.com", "wrong").err().unwrap();
+        }
+        assert_eq!(code(auth.log_in("alice@example.com", "right")), "OK");
+        assert_eq!(code(auth.log_in("alice@example.com", "wrong")), "UNAUTHENTICATED", "counting starts again");
+        for _ in 0..LOGIN_FAILURES_BEFORE_LOCK {
+            auth.log_in("nobody@example.com", "x").err().unwrap();
+        }
+        assert_eq!(code(auth.log_in("nobody@example.com", "x")), RATE_LIMITED);
+    }
+
+    #[test]
+    fn locks_grow_and_expire() {
+        let mut throttle = LoginThrottle::default();
+        let mut fail_until_locked = |now| {
+            for _ in 0..LOGIN_FAILURES_BEFORE_LOCK {
+                throttle.admit("a", now).unwrap();
+                throttle.finish("a", now, false);
+            }
+            throttle.admit("a", now).unwrap_err()
+        };
+        assert_eq!(fail_until_locked(1_000), FIRST_LOCK_SECS);
+        assert_eq!(fail_until_locked(1_000 + FIRST_LOCK_SECS), 2 * FIRST_LOCK_SECS, "the second lock in a row is longer");
+    }
+
+    #[test]
+    fn attempts_in_flight_count_against_the_limit() {
+        let mut throttle = LoginThrottle::default();
+        for _ in 0..LOGIN_FAILURES_BEFORE_LOCK {
+            throttle.admit("a", 0).unwrap();
+        }
+        assert!(throttle.admit("a", 0).is_err());
+        throttle.finish("a", 0, true);
+        assert!(throttle.admit("a", 0).is_ok());
+    }
 }

@@ -13,6 +13,10 @@ use crate::error::ApiError;
 
 pub struct Db {
     conn: Mutex<Connection>,
+    /// Async readers queue here, not on `conn`: a task waiting for the connection then parks
+    /// instead of blocking its runtime worker, so requests that need no database (`{ hello }`,
+    /// static files) are still served while thousands of reads wait their turn.
+    readers: tokio::sync::Semaphore,
 }
 
 const MIGRATIONS: &[&str] = &[r#"
@@ -132,7 +136,7 @@ impl Db {
         )
         .map_err(|e| format!("cannot configure database: {e}"))?;
         conn.set_prepared_statement_cache_capacity(256);
-        let db = Db { conn: Mutex::new(conn) };
+        let db = Db { conn: Mutex::new(conn), readers: tokio::sync::Semaphore::new(1) };
         db.migrate()?;
         Ok(db)
     }
@@ -174,6 +178,13 @@ impl Db {
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let conn = self.lock();
         f(&conn)
+    }
+
+    /// `read` for async resolvers: waits for its turn without holding a runtime worker (writes,
+    /// which run on blocking threads, can still hold the connection for the length of one).
+    pub async fn read_async<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let _turn = self.readers.acquire().await.map_err(|_| ApiError::new(crate::error::API_ERROR, "the database is closed"))?;
+        self.read(f)
     }
 }
 

@@ -12,6 +12,8 @@ pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub const API_ERROR: &str = "API_ERROR";
 pub const NOT_FOUND: &str = "NOT_FOUND";
+/// Too many failed log-ins for one account (see `auth::LoginThrottle`).
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
 impl ApiError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {

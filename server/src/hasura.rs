@@ -123,7 +123,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                         let Some(key) = key else { return Ok(Some(FieldValue::list(Vec::<FieldValue>::new()))) };
                         let app = ctx.data::<SharedApp>()?;
                         let sel = Selection::build(target, &ctx.args, Some((remote, key)), &Scope::Open)?;
-                        let rows = app.db.read(|c| sel.rows(c))?;
+                        let rows = app.db.read_async(|c| sel.rows(c)).await?;
                         Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
                     })
                 });
@@ -149,7 +149,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                             return Ok(hit.map(FieldValue::owned_any));
                         }
                         let app = ctx.data::<SharedApp>()?;
-                        let row = app.db.read(|c| fetch(c, sql, &[key], target.columns.len()))?.pop();
+                        let row = app.db.read_async(|c| fetch(c, sql, &[key], target.columns.len())).await?.pop();
                         if let Some(c) = cache {
                             c.0.lock().unwrap().insert(cache_key, row.clone());
                         }
@@ -175,7 +175,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                             None => vec![],
                         };
                         let app = ctx.data::<SharedApp>()?;
-                        let count = app.db.read(|c| sel.count_columns(c, &columns, distinct))?;
+                        let count = app.db.read_async(|c| sel.count_columns(c, &columns, distinct)).await?;
                         Ok(Some(FieldValue::value(Value::from(count))))
                     })
                 })
@@ -203,7 +203,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                     FieldFuture::new(async move {
                         let (sel, func) = ctx.parent_value.try_downcast_ref::<(Selection, &'static str)>()?;
                         let app = ctx.data::<SharedApp>()?;
-                        let v = app.db.read(|conn| sel.extreme(conn, func, c))?;
+                        let v = app.db.read_async(|conn| sel.extreme(conn, func, c)).await?;
                         Ok(match to_gql(&v, ty) {
                             Value::Null => None,
                             v => Some(FieldValue::value(v)),
@@ -224,7 +224,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 FieldFuture::new(async move {
                     let sel = ctx.parent_value.try_downcast_ref::<Selection>()?;
                     let app = ctx.data::<SharedApp>()?;
-                    let rows = app.db.read(|c| sel.rows(c))?;
+                    let rows = app.db.read_async(|c| sel.rows(c)).await?;
                     Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
                 })
             }));
@@ -236,7 +236,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                 let app = ctx.data::<SharedApp>()?;
                 let scope = scope_of(app, ctx.data_opt::<RequestAuth>())?;
                 let sel = Selection::build(t, &ctx.args, None, &scope)?;
-                let rows = app.db.read(|c| sel.rows(c))?;
+                let rows = app.db.read_async(|c| sel.rows(c)).await?;
                 Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
             })
         });
@@ -260,7 +260,7 @@ pub fn register(mut builder: SchemaBuilder, mut query: Object) -> (SchemaBuilder
                     let mut sb = Sb { sql: format!("SELECT {} FROM \"{}\" t0 WHERE t0.id = ?", t.select_list("t0"), t.name), ..Default::default() };
                     sb.params.push(Sql::Text(id));
                     scope_cond(&mut sb, t, "t0", &scope);
-                    let mut rows = app.db.read(|c| fetch(c, &sb.sql, &sb.params, t.columns.len()))?;
+                    let mut rows = app.db.read_async(|c| fetch(c, &sb.sql, &sb.params, t.columns.len())).await?;
                     Ok(rows.pop().map(FieldValue::owned_any))
                 })
             })

@@ -50,6 +50,7 @@ pub fn router(state: HttpState, cors_origins: Vec<String>) -> Router {
         .route("/ui/{*path}", get(static_ui))
         .route("/pkg/{*path}", get(static_pkg))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(cors)
         .with_state(state)
 }
@@ -66,7 +67,54 @@ fn error_body(status: StatusCode, message: &str, code: &str) -> Response {
     (status, axum::Json(json!({"data": null, "errors": [{"message": message, "extensions": {"code": code}}]}))).into_response()
 }
 
-async fn graphql(State(st): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+/// A body whose Content-Length is over the limit is refused before any of it is read (a client
+/// announcing 100 GB gets its 413 at once instead of a server waiting for the bytes).
+async fn refuse_declared_oversize(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        tokio::spawn(linger(request.into_body()));
+        return too_large();
+    }
+    next.run(request).await
+}
+
+/// What a refused body may still send before the connection is closed, and for how long.
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Reads and drops what the client is still sending of a refused body, for a while (a lingering
+/// close): closing a socket with unread data makes the kernel reset the connection, and the
+/// reset can destroy the 413 before the client has read it.
+async fn linger(body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0usize;
+    let deadline = tokio::time::sleep(LINGER);
+    tokio::pin!(deadline);
+    while read < LINGER_BYTES {
+        tokio::select! {
+            _ = &mut deadline => break,
+            frame = body.frame() => match frame {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            },
+        }
+    }
+}
+
+fn too_large() -> Response {
+    let mut response = error_body(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is over the {} MiB limit", BODY_LIMIT >> 20), BAD_USER_INPUT);
+    // the rest of the body is not read, so the connection cannot carry another request
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+async fn graphql(State(st): State<HttpState>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+        Err(e) => return error_body(e.status(), &format!("the request body could not be read: {}", e.body_text()), BAD_USER_INPUT),
+    };
     let body: J = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, &format!("malformed JSON body: {e}"), BAD_USER_INPUT),
