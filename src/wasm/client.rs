@@ -2,7 +2,7 @@
 //! shared refresh for concurrent UNAUTHENTICATED answers, then one retry each).
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Object, Promise, Reflect};
 use serde::Serialize;
@@ -28,6 +28,60 @@ const MAX_RETRIES: f64 = 20.0;
 #[wasm_bindgen]
 pub struct Client {
     pub(crate) inner: Rc<Inner>,
+    handle: u32,
+}
+
+// `new FlowRuns(x)` takes any JS value, so that a non-Client is a PrefectError rather than
+// wasm-bindgen's plain "expected instance of Client". It recognises a Client by the handle the
+// Client's hidden getter returns: 1 + its slot in this table while that Client is alive (slots
+// are reused). A forged handle only ever reaches a live client's state, never freed memory.
+thread_local! {
+    static LIVE_CLIENTS: RefCell<Vec<Option<Weak<Inner>>>> = const { RefCell::new(Vec::new()) };
+}
+const HANDLE_PROPERTY: &str = "__prefectClientHandle";
+
+fn register(inner: &Rc<Inner>) -> u32 {
+    LIVE_CLIENTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        let entry = Some(Rc::downgrade(inner));
+        match slots.iter().position(Option::is_none) {
+            Some(free) => {
+                slots[free] = entry;
+                free as u32 + 1
+            }
+            None => {
+                slots.push(entry);
+                slots.len() as u32
+            }
+        }
+    })
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        LIVE_CLIENTS.with(|slots| {
+            if let Some(slot) = slots.borrow_mut().get_mut(self.handle as usize - 1) {
+                *slot = None;
+            }
+        });
+    }
+}
+
+/// The state of the live `Client` that `value` is; INVALID_ARGUMENT for anything else.
+pub(crate) fn client_arg(value: &JsValue, what: &str) -> Result<Rc<Inner>> {
+    let not_a_client = || Error::invalid(format!("{what} must be a Client from this package"));
+    if !value.is_object() {
+        return Err(not_a_client());
+    }
+    // The getter throws for a Client whose memory was released with `free()`.
+    let handle = Reflect::get(value, &JsValue::from_str(HANDLE_PROPERTY))
+        .map_err(|_| Error::invalid(format!("{what} is a Client that has been freed")))?
+        .as_f64()
+        .filter(|h| h.fract() == 0.0 && *h >= 1.0 && *h <= u32::MAX as f64)
+        .ok_or_else(not_a_client)?;
+    LIVE_CLIENTS
+        .with(|slots| slots.borrow().get(handle as usize - 1).cloned().flatten().and_then(|w| w.upgrade()))
+        .ok_or_else(not_a_client)
 }
 
 pub(crate) struct Inner {
@@ -97,6 +151,12 @@ impl Client {
     pub fn new(#[wasm_bindgen(unchecked_optional_param_type = "ClientOptions")] options: Option<JsValue>) -> core::result::Result<Client, JsValue> {
         install_panic_hook();
         Client::from_options(options).map_err(to_js_error)
+    }
+
+    /// See `client_arg`.
+    #[wasm_bindgen(getter = __prefectClientHandle, skip_typescript)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     /// The access token now in use (`undefined` when there is none).
@@ -205,15 +265,15 @@ impl Client {
             Some(n) if n >= 0.0 && n <= MAX_RETRIES && n.fract() == 0.0 => n as u32,
             Some(n) => return Err(Error::invalid(format!("options.retries must be a whole number from 0 to {}, got {}", MAX_RETRIES as u32, js::number_text(n)))),
         };
-        Ok(Client {
-            inner: Rc::new(Inner {
-                endpoint,
-                headers,
-                timeout_ms,
-                policy: RetryPolicy::with_retries(retries),
-                state: RefCell::new(AuthState { tokens, generation: 0, refreshing: None, tenant_id }),
-            }),
-        })
+        let inner = Rc::new(Inner {
+            endpoint,
+            headers,
+            timeout_ms,
+            policy: RetryPolicy::with_retries(retries),
+            state: RefCell::new(AuthState { tokens, generation: 0, refreshing: None, tenant_id }),
+        });
+        let handle = register(&inner);
+        Ok(Client { inner, handle })
     }
 }
 

@@ -11,7 +11,8 @@ use crate::core::error::ErrorCode;
 use crate::core::retry::Idempotency;
 use crate::core::state::{self, RunContext, SerializedStateView, StateKind, StateSpec, MAX_STATE_PAYLOAD_BYTES};
 
-use super::client::{promise, Auth, Client, Inner};
+use super::client::{client_arg, promise, Auth, Client, Inner};
+use super::error::to_js_error;
 use super::js::{self, from_js, is_plain_object, parse_or_text, stringify, to_js, uuid_arg, Error, Js, Options, Result};
 
 /// Flow runs: create, read and set their state, queue them.
@@ -26,11 +27,19 @@ pub struct TaskRuns {
     client: Rc<Inner>,
 }
 
+impl FlowRuns {
+    /// The Rust-side constructor (JS uses `new FlowRuns(client)`).
+    pub fn with_client(client: &Client) -> FlowRuns {
+        FlowRuns { client: client.inner.clone() }
+    }
+}
+
 #[wasm_bindgen]
 impl FlowRuns {
+    /// `new FlowRuns(client)`; throws a `PrefectError` (INVALID_ARGUMENT) for anything but a live `Client`.
     #[wasm_bindgen(constructor)]
-    pub fn new(client: &Client) -> FlowRuns {
-        FlowRuns { client: client.inner.clone() }
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "Client")] client: JsValue) -> core::result::Result<FlowRuns, JsValue> {
+        Ok(FlowRuns { client: client_arg(&client, "client").map_err(to_js_error)? })
     }
 
     /// `create(flowId, { parameters, parentTaskRunId, context, labels, scheduledStartTime,
@@ -121,11 +130,19 @@ impl FlowRuns {
     }
 }
 
+impl TaskRuns {
+    /// The Rust-side constructor (JS uses `new TaskRuns(client)`).
+    pub fn with_client(client: &Client) -> TaskRuns {
+        TaskRuns { client: client.inner.clone() }
+    }
+}
+
 #[wasm_bindgen]
 impl TaskRuns {
+    /// `new TaskRuns(client)`; throws a `PrefectError` (INVALID_ARGUMENT) for anything but a live `Client`.
     #[wasm_bindgen(constructor)]
-    pub fn new(client: &Client) -> TaskRuns {
-        TaskRuns { client: client.inner.clone() }
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "Client")] client: JsValue) -> core::result::Result<TaskRuns, JsValue> {
+        Ok(TaskRuns { client: client_arg(&client, "client").map_err(to_js_error)? })
     }
 
     #[wasm_bindgen(js_name = getState, unchecked_return_type = "Promise<RunState>")]

@@ -86,7 +86,7 @@ async fn token_near_expiry_is_refreshed_ahead_once_for_concurrent_calls() {
     let before = client.token();
     let refreshes = FetchCounter::install("refresh_token(");
     // 20 s tokens are inside the 30 s window: every call first refreshes, concurrent ones share it.
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let calls = Array::new();
     for _ in 0..5 {
         calls.push(&hello(&client));

@@ -111,11 +111,43 @@ async fn constructor_rejects_bad_options() {
 }
 
 #[wasm_bindgen_test]
+async fn run_handles_take_only_a_live_client() {
+    let client: JsValue = client_at(server(), "{}").into();
+    let flow_runs = FlowRuns::new(client.clone()).expect("a Client is accepted");
+    let missing = fails_with(flow_runs.get_state(MISSING.into()), "NOT_FOUND").await;
+    assert_eq!(get(&missing, "name").as_string().as_deref(), Some("PrefectError"));
+    assert!(TaskRuns::new(client.clone()).is_ok());
+    let not_clients = [
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+        JsValue::from(1),
+        JsValue::from("client"),
+        js("{}"),
+        js("{ __prefectClientHandle: 1e6 }"),
+        js("{ __prefectClientHandle: 'x' }"),
+        js("Object.create(null)"),
+        flow_runs.into(),
+    ];
+    for value in not_clients {
+        let error = FlowRuns::new(value.clone()).err().expect("refused");
+        assert_eq!(code(&error), "INVALID_ARGUMENT", "{}", describe(&error));
+        assert!(error.is_instance_of::<js_sys::Error>());
+        assert_eq!(code(&TaskRuns::new(value).err().expect("refused")), "INVALID_ARGUMENT");
+    }
+    // a Client whose memory was released
+    let free: js_sys::Function = get(&client, "free").into();
+    free.call0(&client).unwrap();
+    let error = FlowRuns::new(client).err().expect("refused");
+    assert_eq!(code(&error), "INVALID_ARGUMENT");
+    assert!(describe(&error).contains("freed"), "{}", describe(&error));
+}
+
+#[wasm_bindgen_test]
 async fn invalid_arguments_send_nothing() {
     let (url, key) = fault("/echo");
     let client = client_at(&url, "{}");
-    let flow_runs = FlowRuns::new(&client);
-    let task_runs = TaskRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
+    let task_runs = TaskRuns::with_client(&client);
     let id: JsValue = "6b9f0c3e-1d2a-4c5b-9e8f-0a1b2c3d4e5f".into();
     let expect = |p| fails_with(p, "INVALID_ARGUMENT");
 

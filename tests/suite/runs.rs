@@ -15,7 +15,7 @@ async fn new_run(flow_runs: &FlowRuns, flow_id: &str) -> String {
 async fn create_and_get_state() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let key = uid();
     let options = js(&format!(
         "{{ parameters: {{ x: 5 }}, context: {{ origin: 'test' }}, labels: ['a', 'b'], name: 'run-{key}', idempotencyKey: '{key}', scheduledStartTime: new Date(Date.now() + 3600e3) }}"
@@ -48,7 +48,7 @@ async fn create_and_get_state() {
 async fn set_state_with_result_round_trips() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let id = new_run(&flow_runs, &flow_id).await;
     let before = ok(flow_runs.get_state(id.clone().into())).await;
     let v0 = get(&before, "version").as_f64().unwrap();
@@ -83,7 +83,7 @@ async fn set_state_with_result_round_trips() {
 async fn state_objects_keep_their_keys() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let id = new_run(&flow_runs, &flow_id).await;
     let state = ok(flow_runs.set_state(id.into(), json(r#"{"type": "Retrying", "message": "again", "run_count": 2}"#), None)).await;
     assert_eq!(gets(&state, "type"), "Retrying");
@@ -95,7 +95,7 @@ async fn state_objects_keep_their_keys() {
 async fn expected_state_mismatch_writes_nothing() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let id = new_run(&flow_runs, &flow_id).await;
     let before = ok(flow_runs.get_state(id.clone().into())).await;
 
@@ -112,7 +112,7 @@ async fn expected_state_mismatch_writes_nothing() {
 async fn concurrent_set_state_same_version_one_version_locking_error() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     // Both calls read the same version before either writes; the second write is refused.
     for attempt in 0..3 {
         let id = new_run(&flow_runs, &flow_id).await;
@@ -138,7 +138,7 @@ async fn concurrent_set_state_same_version_one_version_locking_error() {
 async fn run_queues_a_scheduled_state_with_context() {
     let client = client_at(server(), "{}");
     let (flow_id, _) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
     let id = new_run(&flow_runs, &flow_id).await;
     let state = ok(flow_runs.run(id.clone().into(), Some(json(r#"{"startTasks": ["t1"], "inputs": {"t1": {"x": 1}}}"#)))).await;
     assert_eq!(gets(&state, "type"), "Scheduled");
@@ -153,8 +153,8 @@ async fn run_queues_a_scheduled_state_with_context() {
 async fn task_runs_get_and_set_state() {
     let client = client_at(server(), "{}");
     let (flow_id, task_id) = flow_fixture(&client).await;
-    let flow_runs = FlowRuns::new(&client);
-    let task_runs = TaskRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
+    let task_runs = TaskRuns::with_client(&client);
     let flow_run_id = new_run(&flow_runs, &flow_id).await;
     let task_run_id = task_run_fixture(&client, &flow_run_id, &task_id).await;
 
@@ -176,8 +176,8 @@ async fn task_runs_get_and_set_state() {
 #[wasm_bindgen_test]
 async fn missing_runs_are_not_found() {
     let client = client_at(server(), "{}");
-    let flow_runs = FlowRuns::new(&client);
-    let task_runs = TaskRuns::new(&client);
+    let flow_runs = FlowRuns::with_client(&client);
+    let task_runs = TaskRuns::with_client(&client);
     fails_with(flow_runs.get_state(MISSING.into()), "NOT_FOUND").await;
     fails_with(task_runs.get_state(MISSING.into()), "NOT_FOUND").await;
     fails_with(flow_runs.set_state(MISSING.into(), "Running".into(), None), "NOT_FOUND").await;
