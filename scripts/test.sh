@@ -13,9 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export PREFECT_DEV_SERVER_BIN="$root/target/debug/prefect-dev-server"
 with_servers=(node tests/support/servers.mjs --)
 
-# `reliability` (tests/reliability/) is run by `make reliability`, not by default: it still has
-# open failures (issue #7) that CI must not hide behind a red run of everything else.
-layers=(native build browser node package types e2e)
+layers=(native build browser node package types e2e reliability)
 [ $# -gt 0 ] && layers=("$@")
 
 run_layer() {

@@ -6,12 +6,12 @@
 // Needs pkg/web/prefect_wasm.js (scripts/build-pkg.sh). Screenshots go to artifacts/.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { startServer as startProcess } from "../support/server-process.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const artifacts = path.join(root, "artifacts");
@@ -29,15 +29,13 @@ const USER = { email: "e2e@example.com", password: "e2e-password", teams: ["demo
 const SLOW_FLOW = "e2e Long Flow";
 const FINISHED = ["Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "ValidationFailed", "Cached", "Skipped", "Mapped", "Looped", "Finished"];
 
-let server; // the server of the scenario running now: { child, url, output(), exited }
+let server; // the server of the scenario running now (a handle of tests/support/server-process.mjs)
 let browser;
 let page;
 let pageErrors = [];
 let navigations = 0;
-const children = new Set();
-
-/** Starts a dev server on a free port with `extra` flags; resolves { child, url, output, exited }. */
-function startServer(extra) {
+/** Starts a dev server on a free port with `extra` flags (the handle of tests/support/server-process.mjs). */
+async function startServer(extra) {
   if (!SERVER_BIN) {
     throw new Error("PREFECT_DEV_SERVER_BIN is not set: give the absolute path of the prefect-dev-server binary, e.g.\n"
       + "  PREFECT_DEV_SERVER_BIN=$PWD/target/debug/prefect-dev-server node --test tests/e2e/");
@@ -49,49 +47,15 @@ function startServer(extra) {
     throw new Error(`no ${path.join(PKG_DIR, "web/prefect_wasm.js")}: build the package first (bash scripts/build-pkg.sh)`);
   }
   const args = ["--listen", "127.0.0.1:0", "--db", ":memory:", ...extra, "--www", path.join(root, "www"), "--pkg", PKG_DIR];
-  return new Promise((resolve, reject) => {
+  return startProcess(SERVER_BIN, args, {
+    cwd: root,
     // The simulated agent at its normal pace, whatever the caller's environment says.
-    const env = { ...process.env, PREFECT_DEV_SERVER_SIMULATE_SPEED: "1" };
-    const child = spawn(SERVER_BIN, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let started = null;
-    let out = "";
-    let err = "";
-    const output = () => `--- stdout\n${out}\n--- stderr\n${err}`;
-    const fail = (why) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new Error(`dev server (${SERVER_BIN} ${args.join(" ")}) ${why}\n${output()}`));
-    };
-    const timer = setTimeout(() => fail(`did not print its address within ${STARTUP_MS} ms`), STARTUP_MS);
-    child.on("error", (e) => fail(`could not start: ${e.message}`));
-    child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
-    child.stderr.on("data", (chunk) => {
-      err += chunk;
-      if (process.env.PREFECT_E2E_SERVER_LOGS) process.stderr.write(`[server] ${chunk}`);
-    });
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /prefect-dev-server listening on (http:\/\/\S+)\r?\n/.exec(out);
-      if (match && !started) {
-        clearTimeout(timer);
-        child.removeAllListeners("exit");
-        started = { child, url: match[1].replace(/\/$/, ""), output, exited: null };
-        child.on("exit", (code, signal) => { started.exited = `code ${code}, signal ${signal}`; });
-        resolve(started);
-      }
-    });
+    env: { PREFECT_DEV_SERVER_SIMULATE_SPEED: "1" },
+    name: "dev server",
+    timeoutMs: STARTUP_MS,
+    logs: Boolean(process.env.PREFECT_E2E_SERVER_LOGS),
   });
 }
-
-function stopServer(s) {
-  const child = s?.child;
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  if (child) children.delete(child);
-}
-process.on("exit", () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
 
 /** A GraphQL call from the test itself (fixtures only; the page uses nothing but the client). */
 async function gql(url, query, variables = {}, token) {
@@ -249,7 +213,7 @@ function step(name, fn) {
       await fn(t);
     } catch (err) {
       broken = name;
-      if (server?.exited) err.message += `\n(the dev server exited: ${server.exited})\n${server.output()}`;
+      if (server && !server.alive()) err.message += `\n(the dev server exited: ${server.exitStatus()})\n${server.output()}`;
       if (page) await screenshot(`failure-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}.png`).catch(() => {});
       throw err;
     }
@@ -273,7 +237,7 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
 
   after(async () => {
     await closeBrowser();
-    stopServer(own);
+    await own?.kill();
   });
 
   step("signs in, choosing one of the user's teams", async () => {
@@ -471,7 +435,7 @@ describe("dashboard against an open server (no auth), and connection errors", { 
 
   after(async () => {
     await closeBrowser();
-    stopServer(own);
+    await own?.kill();
   });
 
   step("connects straight away, without a sign-in form", async () => {

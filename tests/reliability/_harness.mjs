@@ -1,15 +1,15 @@
 // Shared helpers for the reliability suite (not a test file: node --test skips this name).
 //
-// - startServer(args): starts prefect-dev-server (PREFECT_DEV_SERVER_BIN) on a free loopback port,
-//   parses its "listening on http://..." line, keeps its stderr, kills it on stop() and at exit.
+// - startServer(args): prefect-dev-server (PREFECT_DEV_SERVER_BIN) on a free loopback port with an
+//   in-memory database, through tests/support/server-process.mjs (killed at exit).
 // - gql(url, query, variables, headers): a direct GraphQL POST that bypasses the client under test.
 // - seed helpers: a tenant/project/flow/run set-up through the server's own mutations.
 // - loadClient(): the Node build of the package under test (<repo>/pkg/node).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startServer as startProcess } from "../support/server-process.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const serverBin =
@@ -18,78 +18,24 @@ export const serverBin =
 export const pkgDir = process.env.PREFECT_WASM_PKG ? path.resolve(process.env.PREFECT_WASM_PKG) : path.join(root, "pkg");
 const STARTUP_TIMEOUT_MS = 30_000;
 
-const running = new Set();
-function killAll() {
-  for (const s of running) s.kill();
-}
-process.on("exit", killAll);
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
 /**
- * Starts the dev server. Resolves { url, child, stderr(), stdout(), kill(), exited }.
- * `args` are added after `--listen 127.0.0.1:0` (and `--db :memory:` unless args has --db).
+ * Starts the dev server. Resolves the handle of `tests/support/server-process.mjs` (`url`,
+ * `stderr()`, `alive()`, `kill(signal)`, `exited`, ...) plus `args`. `args` are added after
+ * `--listen 127.0.0.1:0` (and `--db :memory:` unless args has --db).
  */
-export function startServer(args = [], { env = {}, bin = serverBin, name = "dev-server" } = {}) {
+export async function startServer(args = [], { env = {}, bin = serverBin, name = "dev-server" } = {}) {
   if (!existsSync(bin)) {
-    return Promise.reject(
-      new Error(`no dev server binary at ${bin} (set PREFECT_DEV_SERVER_BIN or cargo build -p prefect-dev-server)`),
-    );
+    throw new Error(`no dev server binary at ${bin} (set PREFECT_DEV_SERVER_BIN or cargo build -p prefect-dev-server)`);
   }
   const full = ["--listen", "127.0.0.1:0", ...(args.includes("--db") ? [] : ["--db", ":memory:"]), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, full, {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
-    });
-    let out = "";
-    let err = "";
-    let settled = false;
-    const handle = {
-      url: null,
-      child,
-      args: full,
-      stderr: () => err,
-      stdout: () => out,
-      alive: () => child.exitCode === null && child.signalCode === null,
-      kill(signal = "SIGKILL") {
-        running.delete(handle);
-        if (handle.alive()) child.kill(signal);
-        return handle.exited;
-      },
-      exited: new Promise((r) => child.once("exit", (code, signal) => r({ code, signal }))),
-    };
-    running.add(handle);
-    const timer = setTimeout(() => fail(`did not report its address within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
-    function fail(why) {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      handle.kill();
-      reject(new Error(`${name} (${bin} ${full.join(" ")}) ${why}\n--- stdout\n${out}\n--- stderr\n${err.slice(-4000)}`));
-    }
-    child.on("error", (e) => fail(`could not start: ${e.message}`));
-    child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
-    child.stderr.on("data", (c) => {
-      err += c;
-      if (process.env.PREFECT_TEST_SERVER_LOGS) process.stderr.write(`[${name}] ${c}`);
-    });
-    child.stdout.on("data", (c) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        handle.url = m[1].replace(/\/$/, "");
-        resolve(handle);
-      }
-    });
+  const handle = await startProcess(bin, full, {
+    cwd: root,
+    env,
+    name,
+    timeoutMs: STARTUP_TIMEOUT_MS,
+    logs: Boolean(process.env.PREFECT_TEST_SERVER_LOGS),
   });
+  return { ...handle, args: full };
 }
 
 /** Raw GraphQL POST. Resolves { status, body (parsed JSON or null), text, headers }. */

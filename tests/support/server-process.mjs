@@ -1,5 +1,7 @@
 // Starts the dev server (or any command that prints `... listening on http://HOST:PORT`) and
-// stops it when asked or when this process exits, whatever happens.
+// stops it when asked or when this process exits, whatever happens. The one copy of this logic:
+// the wasm test harness (servers.mjs), the reliability suite, the end-to-end test, the soak run
+// and the benchmark all start their servers through it.
 import { spawn } from "node:child_process";
 
 const children = new Set();
@@ -16,26 +18,39 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 /**
- * Starts `command args` and resolves `{ url, stop }` once it prints `... listening on http://...`.
- * `name` labels its messages; stderr is echoed (prefixed) when `logs` is true.
+ * Starts `command args` and resolves a handle once it prints `... listening on http://...`:
+ * `{ url, child, stdout(), stderr(), output(), alive(), exitStatus(), exited, kill(signal), stop() }`.
+ * `exited` resolves `{ code, signal }`; `kill` (SIGKILL by default) and `stop` (SIGTERM, then
+ * SIGKILL after 3 s) resolve once the process is gone. `env` is added to this process's
+ * environment; stderr is echoed (prefixed with `name`) when `logs` is true.
  */
-export function startServer(command, args, { timeoutMs = 60_000, name = "server", logs = false, cwd } = {}) {
+export function startServer(command, args, { timeoutMs = 60_000, name = "server", logs = false, cwd, env = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     children.add(child);
     let stdout = "";
     let stderr = "";
+    let exitStatus = null;
+    const exited = new Promise((done) =>
+      child.once("exit", (code, signal) => {
+        exitStatus = `code ${code}, signal ${signal}`;
+        done({ code, signal });
+      }),
+    );
+    const alive = () => child.exitCode === null && child.signalCode === null;
+    const output = () => `--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`;
     const timer = setTimeout(() => fail(`did not report its address within ${timeoutMs} ms`), timeoutMs);
     function fail(why) {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new Error(`${name} (${command} ${args.join(" ")}) ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`));
+      reject(new Error(`${name} (${command} ${args.join(" ")}) ${why}\n${output()}`));
     }
     child.on("error", (err) => fail(`could not start: ${err.message}`));
-    child.on("exit", (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+    const exitedEarly = (code, signal) => fail(`exited early (code ${code}, signal ${signal})`);
+    child.on("exit", exitedEarly);
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
-      if (stderr.length > 1 << 20) stderr = stderr.slice(-65536);
+      if (stderr.length > 1 << 22) stderr = stderr.slice(-(1 << 20));
       if (logs) process.stderr.write(`[${name}] ${chunk}`);
     });
     child.stdout.on("data", (chunk) => {
@@ -43,20 +58,29 @@ export function startServer(command, args, { timeoutMs = 60_000, name = "server"
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
-        child.removeAllListeners("exit");
+        child.removeListener("exit", exitedEarly);
         child.on("exit", (code, signal) => {
           if (children.has(child)) console.error(`${name} stopped unexpectedly (code ${code}, signal ${signal})`);
         });
+        const gone = (signal) => {
+          children.delete(child);
+          if (alive()) child.kill(signal);
+          return exited;
+        };
         resolve({
           url: match[1].replace(/\/$/, ""),
-          stop: () =>
-            new Promise((done) => {
-              children.delete(child);
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              child.on("exit", () => done());
-              child.kill("SIGTERM");
-              setTimeout(() => child.kill("SIGKILL"), 3000).unref();
-            }),
+          child,
+          stdout: () => stdout,
+          stderr: () => stderr,
+          output,
+          alive,
+          exitStatus: () => exitStatus,
+          exited,
+          kill: (signal = "SIGKILL") => gone(signal),
+          stop: () => {
+            setTimeout(() => alive() && child.kill("SIGKILL"), 3000).unref();
+            return gone("SIGTERM");
+          },
         });
       }
     });
