@@ -43,7 +43,7 @@ for layer in "${layers[@]}"; do
     failed+=("$layer")
     outcome=FAILED
   fi
-  summary+=("$(printf '%-8s %-6s %4ss' "$layer" "$outcome" $(( $(date +%s) - start )))")
+  summary+=("$(printf '%-11s %-6s %4ss' "$layer" "$outcome" $(( $(date +%s) - start )))")
 done
 
 printf '\n\033[1m== summary\033[0m\n'
