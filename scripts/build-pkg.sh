@@ -71,10 +71,14 @@ snippet=$(cd pkg/web && ls snippets/*/src/wasm/error.js)
 grep -q "from './$snippet'" pkg/web/prefect_wasm.js || { echo "build-pkg: the web glue no longer imports $snippet" >&2; exit 1; }
 printf '\nexport { PrefectError };\n' >> pkg/web/prefect_wasm.js
 printf '\nexport { PrefectError } from "./%s";\n' "$snippet" >> pkg/bundler/prefect_wasm.js
-# Node's build is CommonJS: make the snippet CommonJS too (Node < 20.19 cannot require ESM).
-node_snippet="pkg/node/$snippet"
-sed -i 's/^export class PrefectError /class PrefectError /' "$node_snippet"
-printf '\nmodule.exports = { PrefectError };\n' >> "$node_snippet"
+# Node's build is CommonJS and requires its snippets (error.js, fetch.js): make them CommonJS
+# too (Node < 20.19 cannot require ESM). Snippets export with `export class|function|const`.
+for node_snippet in $(find pkg/node/snippets -name '*.js' | sort); do
+  names=$(sed -n 's/^export \(class\|function\|const\) \([A-Za-z_$][A-Za-z0-9_$]*\).*/\2/p' "$node_snippet" | paste -sd, -)
+  grep -q '^export {\|^export default' "$node_snippet" && { echo "build-pkg: $node_snippet: only export class|function|const is converted" >&2; exit 1; }
+  sed -i 's/^export \(class\|function\|const\) /\1 /' "$node_snippet"
+  printf '\nmodule.exports = { %s };\n' "$names" >> "$node_snippet"
+done
 printf '\nexports.PrefectError = PrefectError;\n' >> pkg/node/prefect_wasm.js
 echo '{ "type": "module" }' > pkg/web/package.json
 echo '{ "type": "module", "sideEffects": ["./prefect_wasm.js", "./snippets/*"] }' > pkg/bundler/package.json
@@ -144,5 +148,5 @@ MD
 
 echo "$hash" > "$stamp"
 wasm=$(gzip -9c pkg/web/prefect_wasm_bg.wasm | wc -c)
-js=$(cat pkg/web/prefect_wasm.js "pkg/web/$snippet" | gzip -9c | wc -c)
+js=$(cat pkg/web/prefect_wasm.js $(find pkg/web/snippets -name '*.js' | sort) | gzip -9c | wc -c)
 say "done: pkg/ (web build gzipped: wasm $wasm B + JS $js B = $((wasm + js)) B)"

@@ -1,5 +1,5 @@
-//! Small JS helpers: the JSON pass-through value, globals every runtime has (fetch, timers,
-//! console) and readers for the caller's arguments that answer INVALID_ARGUMENT, never panic.
+//! Small JS helpers: the JSON pass-through value, globals every runtime has (timers, console)
+//! and readers for the caller's arguments that answer INVALID_ARGUMENT, never panic.
 
 use js_sys::{Array, Object, Reflect};
 use serde::{Deserialize, Serialize};
@@ -28,10 +28,6 @@ impl<'de> Deserialize<'de> for Js {
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch` (window, worker and Node 20 alike), looked up at call time.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn global_fetch(url: &str, init: &web_sys::RequestInit) -> core::result::Result<js_sys::Promise, JsValue>;
-
     #[wasm_bindgen(catch, js_name = setTimeout)]
     pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> core::result::Result<JsValue, JsValue>;
 

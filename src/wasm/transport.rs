@@ -1,24 +1,63 @@
 //! One GraphQL exchange over `fetch`: per-attempt timeout, the caller's `AbortSignal`, retries
 //! as `core::retry` decides, and the answer classified as `core::error` says.
 //!
-//! The caller's signal is never handed to fetch: each attempt has its own `AbortController`,
-//! aborted with a reason string the client recognises, either by a timer (TIMEOUT) or by a
-//! listener on the caller's signal (ABORTED). So the outcome never depends on what fetch rejects
-//! with (an `abort("reason")` can make it reject with a non-Error) or how a runtime words it.
+//! One attempt is one call into `fetch.js` (fetch, status, `Retry-After` and the body text in
+//! one crossing; the text stays a JS string and is parsed there, never copied into wasm). The
+//! caller's signal is never handed to fetch: each attempt has its own `AbortController`, aborted
+//! with a reason string the helper recognises, either by a timer (TIMEOUT) or by a listener on
+//! the caller's signal (ABORTED). So the outcome never depends on what fetch rejects with (an
+//! `abort("reason")` can make it reject with a non-Error) or how a runtime words it.
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+use web_sys::AbortSignal;
 
 use crate::core::error::{classify_graphql_errors, code_for_fetch_rejection, code_for_status, status_message, ErrorCode, GraphqlErrorView};
 use crate::core::retry::{failure_for_status, Failure, Idempotency, RetryPolicy};
 
 use super::js::{self, describe, error_name, from_js, is_nullish, is_plain_object, Error, Result};
 
-const TIMEOUT_REASON: &str = "prefect-wasm: timeout";
-const ABORT_REASON: &str = "prefect-wasm: aborted";
+#[wasm_bindgen(module = "/src/wasm/fetch.js")]
+extern "C" {
+    /// Resolves to an `Answer` (or undefined: not a `Response`); rejects with a `Rejection`.
+    /// Throws synchronously for a header fetch would refuse. `extra` and `signal` may be
+    /// undefined.
+    #[wasm_bindgen(catch, js_name = attempt)]
+    fn fetch_attempt(url: &str, body: &str, extra: &JsValue, timeout_ms: Option<f64>, signal: &JsValue) -> core::result::Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = checkHeaders)]
+    fn check_extra_headers(extra: &JsValue) -> core::result::Result<(), JsValue>;
+
+    type Answer;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &Answer) -> u16;
+    #[wasm_bindgen(method, getter, js_name = retryAfter)]
+    fn retry_after(this: &Answer) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn text(this: &Answer) -> JsValue;
+
+    type Rejection;
+    #[wasm_bindgen(method, getter)]
+    fn kind(this: &Rejection) -> u8;
+    #[wasm_bindgen(method, getter)]
+    fn error(this: &Rejection) -> JsValue;
+
+    /// A parsed answer (a plain JSON object: reading a field cannot throw).
+    type Envelope;
+    #[wasm_bindgen(method, getter)]
+    fn errors(this: &Envelope) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn data(this: &Envelope) -> JsValue;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string (js_sys's takes a `&str`, which would copy it through wasm).
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &JsValue) -> core::result::Result<JsValue, JsValue>;
+}
 
 /// Everything one exchange needs.
 pub struct Request<'a> {
@@ -36,7 +75,8 @@ pub struct Request<'a> {
 struct Raw {
     status: u16,
     retry_after: Option<String>,
-    text: String,
+    /// The body, a JS string.
+    text: JsValue,
 }
 
 /// Sends the request (retrying transient failures) and resolves to the answer's `data`.
@@ -57,9 +97,10 @@ fn aborted(signal: Option<&AbortSignal>) -> Error {
 }
 
 async fn send(request: &Request<'_>) -> Result<Raw> {
+    let extra = extra_headers(request);
     let mut retry = 0;
     loop {
-        let failure = match attempt(request).await {
+        let failure = match attempt(request, extra.as_ref()).await {
             Ok(raw) if matches!(raw.status, 429 | 502 | 503 | 504) => {
                 let failure = failure_for_status(raw.status, raw.retry_after.as_deref(), js::now_ms());
                 match request.policy.next_delay_ms(retry, failure, request.idempotency, js_sys::Math::random()) {
@@ -78,113 +119,75 @@ async fn send(request: &Request<'_>) -> Result<Raw> {
     }
 }
 
-/// Clears the attempt's timer and listener however the attempt ends.
-struct AttemptGuard<'a> {
-    timer: Option<JsValue>,
-    signal: Option<&'a AbortSignal>,
-    listener: Option<Function>,
-}
-
-impl Drop for AttemptGuard<'_> {
-    fn drop(&mut self) {
-        if let Some(timer) = &self.timer {
-            js::clear_timeout(timer);
-        }
-        if let (Some(signal), Some(listener)) = (self.signal, &self.listener) {
-            let _ = signal.remove_event_listener_with_callback("abort", listener);
-        }
+/// The headers beyond Content-Type and Accept, in the order they are set (later ones win):
+/// the custom ones, the tenant, the bearer. None when there are none (the common case).
+fn extra_headers(request: &Request<'_>) -> Option<Array> {
+    if request.headers.is_empty() && request.tenant_id.is_none() && request.bearer.is_none() {
+        return None;
     }
-}
-
-async fn attempt(request: &Request<'_>) -> core::result::Result<Raw, (Error, Failure)> {
-    let permanent = |e: Error| (e, Failure::Permanent);
-    if request.signal.is_some_and(|s| s.aborted()) {
-        return Err(permanent(aborted(request.signal)));
-    }
-    let controller = AbortController::new().map_err(|e| permanent(Error::new(ErrorCode::Network, format!("AbortController is unavailable: {}", describe(&e)))))?;
-    let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
-        .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| permanent(Error::new(ErrorCode::Network, "AbortController.abort is unavailable")))?;
-
-    let mut guard = AttemptGuard { timer: None, signal: request.signal, listener: None };
-    if request.timeout_ms.is_finite() {
-        let on_timeout: Function = abort.bind1(&controller, &JsValue::from_str(TIMEOUT_REASON)).unchecked_into();
-        guard.timer = js::set_timeout(&on_timeout, request.timeout_ms).ok();
-    }
-    if let Some(signal) = request.signal {
-        let on_abort: Function = abort.bind1(&controller, &JsValue::from_str(ABORT_REASON)).unchecked_into();
-        let _ = signal.add_event_listener_with_callback("abort", &on_abort);
-        guard.listener = Some(on_abort);
-    }
-
-    let headers = build_headers(request).map_err(permanent)?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(request.body));
-    // Never follow a redirect: a 307/308 would re-send the body (a password, a refresh token) to
-    // whatever origin it names. A redirect makes fetch reject, which surfaces as NETWORK.
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    init.set_signal(Some(&controller.signal()));
-
-    let own_signal = controller.signal();
-    let timeout_ms = request.timeout_ms;
-    let url = request.url;
-    let fail = |e: JsValue| {
-        let reason = own_signal.reason().as_string();
-        let code = code_for_fetch_rejection(
-            reason.as_deref() == Some(TIMEOUT_REASON),
-            reason.as_deref() == Some(ABORT_REASON),
-            error_name(&e).as_deref(),
-        );
-        match code {
-            ErrorCode::Aborted => (aborted(request.signal), Failure::Permanent),
-            ErrorCode::Timeout => (Error::new(ErrorCode::Timeout, format!("no answer from {url} within {} ms", timeout_ms as u64)), Failure::Timeout),
-            _ => {
-                let mut error = Error::new(ErrorCode::Network, format!("could not reach {url}: {}", describe(&e)));
-                error.cause = Some(e);
-                (error, Failure::Network)
-            }
-        }
-    };
-
-    let promise = js::global_fetch(url, &init).map_err(&fail)?;
-    let response: Response = JsFuture::from(promise).await.map_err(&fail)?.dyn_into().map_err(|_| {
-        permanent(Error::new(ErrorCode::Network, "fetch resolved to something that is not a Response"))
-    })?;
-    let status = response.status();
-    let retry_after = response.headers().get("retry-after").ok().flatten();
-    let text = JsFuture::from(response.text().map_err(&fail)?).await.map_err(&fail)?;
-    drop(guard);
-    Ok(Raw { status, retry_after, text: text.as_string().unwrap_or_default() })
-}
-
-fn build_headers(request: &Request<'_>) -> Result<Headers> {
-    let bad = |e: JsValue| Error::invalid(format!("invalid request header: {}", describe(&e)));
-    let headers = Headers::new().map_err(bad)?;
-    headers.set("Content-Type", "application/json").map_err(bad)?;
-    headers.set("Accept", "application/json").map_err(bad)?;
+    let extra = Array::new();
     for (name, value) in request.headers {
-        headers.set(name, value).map_err(bad)?;
+        extra.push(&JsValue::from_str(name));
+        extra.push(&JsValue::from_str(value));
     }
     if let Some(tenant) = request.tenant_id {
-        headers.set("X-PREFECT-TENANT-ID", tenant).map_err(bad)?;
+        extra.push(&JsValue::from_str("X-PREFECT-TENANT-ID"));
+        extra.push(&JsValue::from_str(tenant));
     }
     if let Some(token) = request.bearer {
-        headers.set("Authorization", &format!("Bearer {token}")).map_err(bad)?;
+        extra.push(&JsValue::from_str("Authorization"));
+        extra.push(&JsValue::from_str(&format!("Bearer {token}")));
     }
-    Ok(headers)
+    Some(extra)
+}
+
+async fn attempt(request: &Request<'_>, extra: Option<&Array>) -> core::result::Result<Raw, (Error, Failure)> {
+    if request.signal.is_some_and(|s| s.aborted()) {
+        return Err((aborted(request.signal), Failure::Permanent));
+    }
+    let timeout = request.timeout_ms.is_finite().then_some(request.timeout_ms);
+    let url = request.url;
+    let none = JsValue::UNDEFINED;
+    let extra: &JsValue = extra.map_or(&none, |a| a.as_ref());
+    let signal: &JsValue = request.signal.map_or(&none, |s| s.as_ref());
+    let promise = fetch_attempt(url, request.body, extra, timeout, signal)
+        .map_err(|e| (Error::invalid(format!("invalid request header: {}", describe(&e))), Failure::Permanent))?;
+    match JsFuture::from(promise).await {
+        Ok(answer) if answer.is_undefined() => {
+            Err((Error::new(ErrorCode::Network, "fetch resolved to something that is not a Response"), Failure::Permanent))
+        }
+        Ok(answer) => {
+            let answer: Answer = answer.unchecked_into();
+            Ok(Raw { status: answer.status(), retry_after: answer.retry_after(), text: answer.text() })
+        }
+        Err(rejection) => {
+            let rejection: Rejection = rejection.unchecked_into();
+            let kind = rejection.kind();
+            let e = rejection.error();
+            match code_for_fetch_rejection(kind == 1, kind == 2, error_name(&e).as_deref()) {
+                ErrorCode::Aborted => Err((aborted(request.signal), Failure::Permanent)),
+                ErrorCode::Timeout => Err((
+                    Error::new(ErrorCode::Timeout, format!("no answer from {url} within {} ms", request.timeout_ms as u64)),
+                    Failure::Timeout,
+                )),
+                _ => {
+                    let mut error = Error::new(ErrorCode::Network, format!("could not reach {url}: {}", describe(&e)));
+                    error.cause = Some(e);
+                    Err((error, Failure::Network))
+                }
+            }
+        }
+    }
 }
 
 /// Checks custom headers once, at construction, so a bad one is INVALID_ARGUMENT there.
 pub fn check_headers(headers: &[(String, String)]) -> Result<()> {
-    let bad = |e: JsValue| Error::invalid(format!("options.headers: {}", describe(&e)));
-    let probe = Headers::new().map_err(bad)?;
+    let extra = Array::new();
     for (name, value) in headers {
-        probe.set(name, value).map_err(bad)?;
+        extra.push(&JsValue::from_str(name));
+        extra.push(&JsValue::from_str(value));
     }
-    Ok(())
+    check_extra_headers(&extra).map_err(|e| Error::invalid(format!("options.headers: {}", describe(&e))))
 }
 
 /// Waits `ms` between attempts; the caller's signal cuts the wait short (ABORTED).
@@ -213,10 +216,11 @@ async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<()> {
 
 /// Classifies a response: HTTP status, then JSON, then GraphQL `errors`.
 fn interpret(raw: Raw) -> Result<JsValue> {
-    let parsed = js_sys::JSON::parse(&raw.text).ok().filter(is_plain_object);
-    let field = |name: &str| parsed.as_ref().and_then(|p| Reflect::get(p, &JsValue::from_str(name)).ok()).unwrap_or(JsValue::UNDEFINED);
-    let errors = field("errors");
-    let data = field("data");
+    let parsed = json_parse(&raw.text).ok().filter(is_plain_object).map(JsCast::unchecked_into::<Envelope>);
+    let (errors, data) = match &parsed {
+        Some(envelope) => (envelope.errors(), envelope.data()),
+        None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
+    };
     let error_views = || -> Vec<GraphqlErrorView> {
         if js_sys::Array::is_array(&errors) {
             from_js::<Vec<GraphqlErrorView>>(errors.clone(), "errors").unwrap_or_else(|_| vec![GraphqlErrorView::default()])
@@ -243,7 +247,7 @@ fn interpret(raw: Raw) -> Result<JsValue> {
     }
 
     let Some(_) = &parsed else {
-        let what = if js_sys::JSON::parse(&raw.text).is_ok() { "not a JSON object" } else { "not JSON" };
+        let what = if json_parse(&raw.text).is_ok() { "not a JSON object" } else { "not JSON" };
         return Err(Error::decode(format!("the server's answer (HTTP {}) is {what}", raw.status)).with_status(raw.status));
     };
     if !is_nullish(&errors) {

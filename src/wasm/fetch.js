@@ -1,0 +1,58 @@
+// One fetch attempt in one crossing from wasm (transport.rs holds the retry loop and reads the
+// outcome). Per attempt: an own AbortController, aborted with TIMEOUT by a timer or with ABORTED
+// by a listener on the caller's signal; the caller's signal is never handed to fetch, so the
+// outcome never depends on what fetch rejects with or how a runtime words it. Redirects are
+// refused (a 307/308 would re-send a password or a refresh token to whatever origin it names).
+const TIMEOUT = "prefect-wasm: timeout";
+const ABORTED = "prefect-wasm: aborted";
+const BASE_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
+
+// `extra`: undefined, or [name, value, name, value, ...] set after the base headers. Throws
+// (synchronously) for a header fetch would refuse; everything later rejects the promise.
+function headersFor(extra) {
+  if (extra === undefined) return BASE_HEADERS;
+  const headers = new Headers(BASE_HEADERS);
+  for (let i = 0; i < extra.length; i += 2) headers.set(extra[i], extra[i + 1]);
+  return headers;
+}
+
+export function checkHeaders(extra) {
+  headersFor(extra);
+}
+
+// Resolves to { status, retryAfter, text } (text a JS string, never copied into wasm), or to
+// undefined when fetch resolved to something that is not a Response. Rejects with
+// { kind, error }: kind 1 = own timeout, 2 = the caller's signal, 0 = anything else.
+export function attempt(url, body, extra, timeoutMs, signal) {
+  const headers = headersFor(extra);
+  const controller = new AbortController();
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
+  const onAbort = signal === undefined ? undefined : () => controller.abort(ABORTED);
+  if (onAbort !== undefined) signal.addEventListener("abort", onAbort);
+  const done = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+  };
+  let pending;
+  try {
+    pending = Promise.resolve(fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal }));
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  return pending
+    .then((response) => {
+      if (!(response instanceof Response)) return undefined;
+      return response.text().then((text) => ({ status: response.status, retryAfter: response.headers.get("retry-after"), text }));
+    })
+    .then(
+      (answer) => {
+        done();
+        return answer;
+      },
+      (error) => {
+        done();
+        const reason = controller.signal.reason;
+        throw { kind: reason === TIMEOUT ? 1 : reason === ABORTED ? 2 : 0, error };
+      },
+    );
+}
