@@ -24,35 +24,24 @@ export function checkHeaders(extra) {
 // undefined when fetch resolved to something that is not a Response. Rejects with
 // { kind, error }: kind 1 = own timeout, 2 = the caller's signal, 0 = anything else.
 export function attempt(url, body, extra, timeoutMs, signal) {
-  const headers = headersFor(extra);
+  return send(url, body, headersFor(extra), timeoutMs, signal);
+}
+
+async function send(url, body, headers, timeoutMs, signal) {
   const controller = new AbortController();
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
   const onAbort = signal === undefined ? undefined : () => controller.abort(ABORTED);
   if (onAbort !== undefined) signal.addEventListener("abort", onAbort);
-  const done = () => {
+  try {
+    const response = await fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal });
+    if (!(response instanceof Response)) return undefined;
+    const text = await response.text();
+    return { status: response.status, retryAfter: response.headers.get("retry-after"), text };
+  } catch (error) {
+    const reason = controller.signal.reason;
+    throw { kind: reason === TIMEOUT ? 1 : reason === ABORTED ? 2 : 0, error };
+  } finally {
     if (timer !== undefined) clearTimeout(timer);
     if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
-  };
-  let pending;
-  try {
-    pending = Promise.resolve(fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal }));
-  } catch (error) {
-    pending = Promise.reject(error);
   }
-  return pending
-    .then((response) => {
-      if (!(response instanceof Response)) return undefined;
-      return response.text().then((text) => ({ status: response.status, retryAfter: response.headers.get("retry-after"), text }));
-    })
-    .then(
-      (answer) => {
-        done();
-        return answer;
-      },
-      (error) => {
-        done();
-        const reason = controller.signal.reason;
-        throw { kind: reason === TIMEOUT ? 1 : reason === ABORTED ? 2 : 0, error };
-      },
-    );
 }
