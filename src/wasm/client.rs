@@ -16,7 +16,7 @@ use crate::core::error::ErrorCode;
 use crate::core::retry::{Idempotency, RetryPolicy, DEFAULT_RETRIES};
 
 use super::error::to_js_error;
-use super::js::{self, from_js, is_nullish, is_plain_object, stringify, to_js, Error, Options, Result};
+use super::js::{self, from_js, is_nullish, is_plain_object, to_js, Error, Options, Result};
 use super::transport::{self, Request};
 
 pub const DEFAULT_API_SERVER: &str = "http://127.0.0.1:4200";
@@ -170,8 +170,8 @@ impl Client {
     pub fn graphql(&self, query: JsValue, variables: Option<JsValue>, options: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let query = js::string_arg(&query, "query")?;
-            if query.trim().is_empty() {
+            let text = js::string_arg(&query, "query")?;
+            if text.trim().is_empty() {
                 return Err(Error::invalid("query must not be empty"));
             }
             let variables = match variables {
@@ -185,7 +185,7 @@ impl Client {
             };
             let options = Options::new(options, "options")?;
             let signal = options.signal("signal")?;
-            let idempotency = if documents::is_read_only(&query) { Idempotency::Safe } else { Idempotency::Unsafe };
+            let idempotency = if documents::is_read_only(&text) { Idempotency::Safe } else { Idempotency::Unsafe };
             inner.request(&query, variables, idempotency, signal.as_ref(), Auth::Session { refresh_ahead: true }).await
         })
     }
@@ -277,22 +277,29 @@ impl Client {
     }
 }
 
+/// The POST body `{"query": ..., "variables": ...}` as a JS string (`variables` left out when
+/// undefined).
+fn request_body(query: &JsValue, variables: &JsValue) -> Result<JsValue> {
+    let envelope = Object::new();
+    let _ = Reflect::set(&envelope, &JsValue::from_str("query"), query);
+    if !variables.is_undefined() {
+        let _ = Reflect::set(&envelope, &JsValue::from_str("variables"), variables);
+    }
+    js::stringify_js(&envelope, "variables")
+}
+
 impl Inner {
     /// Sends one document with its variables and resolves to `data`.
+    /// `query` is the document, a JS string.
     pub(crate) async fn request(
         self: &Rc<Self>,
-        query: &str,
+        query: &JsValue,
         variables: JsValue,
         idempotency: Idempotency,
         signal: Option<&AbortSignal>,
         auth: Auth,
     ) -> Result<JsValue> {
-        let envelope = Object::new();
-        let _ = Reflect::set(&envelope, &JsValue::from_str("query"), &JsValue::from_str(query));
-        if !variables.is_undefined() {
-            let _ = Reflect::set(&envelope, &JsValue::from_str("variables"), &variables);
-        }
-        let body = stringify(&envelope, "variables")?;
+        let body = request_body(query, &variables)?;
 
         if let Auth::Session { refresh_ahead: true } = auth {
             let due = {
@@ -348,7 +355,7 @@ impl Inner {
         auth: Auth,
     ) -> Result<JsValue> {
         let variables = to_js(variables)?;
-        self.request(document.text, variables, idempotency, None, auth).await
+        self.request(&JsValue::from_str(document.text), variables, idempotency, None, auth).await
     }
 
     /// Refreshes the tokens, unless they changed since `seen` (then someone already did).
@@ -398,12 +405,7 @@ impl Inner {
             return Err(Error::new(ErrorCode::Unauthenticated, "there is no refresh token: log in first"));
         };
         let variables = to_js(&InputVars { input: RefreshTokenInput { access_token: &refresh_token } })?;
-        let body = {
-            let envelope = Object::new();
-            let _ = Reflect::set(&envelope, &JsValue::from_str("query"), &JsValue::from_str(documents::REFRESH_TOKEN.text));
-            let _ = Reflect::set(&envelope, &JsValue::from_str("variables"), &variables);
-            stringify(&envelope, "variables")?
-        };
+        let body = request_body(&JsValue::from_str(documents::REFRESH_TOKEN.text), &variables)?;
         let data = transport::exchange(&Request {
             url: &self.endpoint,
             body: &body,
@@ -436,7 +438,7 @@ impl Inner {
 
     async fn tenants(self: &Rc<Self>) -> Result<Vec<documents::Tenant>> {
         let data = self
-            .request(documents::TENANTS.text, JsValue::UNDEFINED, Idempotency::Safe, None, Auth::Session { refresh_ahead: false })
+            .request(&JsValue::from_str(documents::TENANTS.text), JsValue::UNDEFINED, Idempotency::Safe, None, Auth::Session { refresh_ahead: false })
             .await?;
         Ok(from_js::<documents::TenantsData>(data, "tenant list")?.tenant)
     }

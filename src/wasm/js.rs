@@ -59,15 +59,21 @@ pub fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Resu
     serde_wasm_bindgen::from_value(value).map_err(|e| Error::decode(format!("unexpected {what} in the server's answer: {e}")))
 }
 
-pub fn stringify(value: &JsValue, what: &str) -> Result<String> {
+/// `JSON.stringify` into a JS string (for text that only goes back out to JS).
+pub fn stringify_js(value: &JsValue, what: &str) -> Result<JsValue> {
     match js_sys::JSON::stringify(value) {
-        Ok(text) => text.as_string().ok_or_else(|| Error::invalid(format!("{what} cannot be written as JSON"))),
+        Ok(text) if text.is_string() => Ok(text.into()),
+        Ok(_) => Err(Error::invalid(format!("{what} cannot be written as JSON"))),
         Err(e) => {
             let mut err = Error::invalid(format!("{what} cannot be written as JSON: {}", describe(&e)));
             err.cause = Some(e);
             Err(err)
         }
     }
+}
+
+pub fn stringify(value: &JsValue, what: &str) -> Result<String> {
+    stringify_js(value, what).map(|text| text.as_string().unwrap_or_default())
 }
 
 /// `JSON.parse`, or the text itself when it is not JSON.

@@ -25,7 +25,7 @@ extern "C" {
     /// Throws synchronously for a header fetch would refuse. `extra` and `signal` may be
     /// undefined.
     #[wasm_bindgen(catch, js_name = attempt)]
-    fn fetch_attempt(url: &str, body: &str, extra: &JsValue, timeout_ms: Option<f64>, signal: &JsValue) -> core::result::Result<Promise, JsValue>;
+    fn fetch_attempt(url: &str, body: &JsValue, extra: &JsValue, timeout_ms: Option<f64>, signal: &JsValue) -> core::result::Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = checkHeaders)]
     fn check_extra_headers(extra: &JsValue) -> core::result::Result<(), JsValue>;
@@ -62,7 +62,8 @@ extern "C" {
 /// Everything one exchange needs.
 pub struct Request<'a> {
     pub url: &'a str,
-    pub body: &'a str,
+    /// The JSON text to POST, a JS string (built in JS, never copied through wasm).
+    pub body: &'a JsValue,
     pub headers: &'a [(String, String)],
     pub tenant_id: Option<&'a str>,
     pub bearer: Option<&'a str>,
