@@ -156,7 +156,7 @@ function nodeStartup(rounds) {
 
 /** Throughput, large answer and memory in a Chromium that no DevTools client is attached to. */
 async function plainChromium(url, ids, r, pageDir) {
-  writeFileSync(path.join(pageDir, "config.json"), JSON.stringify(browserConfig(ids)));
+  writeFileSync(path.join(pageDir, "config.json"), JSON.stringify(workloadConfig(ids)));
   const parts = {};
   let finish;
   const finished = new Promise((resolve) => (finish = resolve));
@@ -205,7 +205,8 @@ async function plainChromium(url, ids, r, pageDir) {
   for (const e of r.page_errors) problems.push(`chromium page: ${e.split("\n")[0]}`);
 }
 
-function browserConfig(ids) {
+/** What the workloads of lib/workloads.js take, the same for the Chromium and the Node half. */
+function workloadConfig(ids) {
   return {
     throughput: { ids, calls: cfg.calls, rounds: cfg.rounds, warmupCalls: cfg.warmupCalls, concurrencies: cfg.concurrencies },
     large: { limit: cfg.largeLimit, rounds: cfg.largeRounds },
@@ -238,7 +239,7 @@ async function browserHalf(url, ids, r, { startupOnly }) {
 async function playwrightSuite(browser, url, ids, r) {
   {
     r.driver = "playwright (page.evaluate; Playwright's DevTools network instrumentation is on)";
-    const config = browserConfig(ids);
+    const config = workloadConfig(ids);
     const context = await browser.newContext();
     const page = await context.newPage();
     const pageErrors = [];
@@ -343,7 +344,7 @@ try {
 
   log("node: throughput, large answer, memory");
   if (cfg.only !== "chromium") try {
-    results.node = await runNode({ ...cfg, url: server.url, ids });
+    results.node = await runNode({ ...cfg, url: server.url, workloads: workloadConfig(ids) });
     results.node.startup = nodeStartup(cfg.startupRounds);
     if (results.node.wasm_error) problems.push(`node: prefect-wasm not loaded: ${results.node.wasm_error.split("\n")[0]}`);
   } catch (err) {

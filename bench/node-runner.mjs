@@ -68,18 +68,12 @@ const wasmMemory = () => {
 };
 const memoryBytes = () => (libs.Client ? wasmMemory().buffer.byteLength : null);
 out.wasm_memory_after_init_bytes = memoryBytes();
-const ids = cfg.ids;
+const workloads = cfg.workloads; // bench.mjs's workloadConfig(), as the page gets it
 console.error("bench: node: throughput");
-out.throughput = await W.throughput(libs, {
-  ids,
-  calls: cfg.calls,
-  rounds: cfg.rounds,
-  warmupCalls: cfg.warmupCalls,
-  concurrencies: cfg.concurrencies,
-});
+out.throughput = await W.throughput(libs, workloads.throughput);
 out.wasm_memory_after_throughput_bytes = memoryBytes();
 console.error("bench: node: large answer");
-out.large = await W.large(libs, { limit: cfg.largeLimit, rounds: cfg.largeRounds });
+out.large = await W.large(libs, workloads.large);
 
 out.wasm_memory_after_large_bytes = memoryBytes();
 console.error("bench: node: memory");
@@ -94,14 +88,7 @@ if (libs.Client) {
       gc: () => W.collect(globalThis.gc),
       jsHeap: () => process.memoryUsage().heapUsed,
     },
-    {
-      ids,
-      calls: cfg.memoryCalls,
-      warmupCalls: cfg.memoryWarmupCalls,
-      concurrency: cfg.memoryConcurrency,
-      stubFetch: cfg.memoryFetch === "stub",
-      networkCalls: cfg.memoryNetworkCalls,
-    },
+    workloads.memory,
   );
 } else {
   out.memory = { skipped: libs.wasmError };
