@@ -126,11 +126,7 @@ fn extra_headers(request: &Request<'_>) -> Option<Array> {
     if request.headers.is_empty() && request.tenant_id.is_none() && request.bearer.is_none() {
         return None;
     }
-    let extra = Array::new();
-    for (name, value) in request.headers {
-        extra.push(&JsValue::from_str(name));
-        extra.push(&JsValue::from_str(value));
-    }
+    let extra = header_pairs(request.headers);
     if let Some(tenant) = request.tenant_id {
         extra.push(&JsValue::from_str("X-PREFECT-TENANT-ID"));
         extra.push(&JsValue::from_str(tenant));
@@ -140,6 +136,16 @@ fn extra_headers(request: &Request<'_>) -> Option<Array> {
         extra.push(&JsValue::from_str(&format!("Bearer {token}")));
     }
     Some(extra)
+}
+
+/// `[name, value, name, value, ...]`, the form fetch.js takes.
+fn header_pairs(headers: &[(String, String)]) -> Array {
+    let pairs = Array::new();
+    for (name, value) in headers {
+        pairs.push(&JsValue::from_str(name));
+        pairs.push(&JsValue::from_str(value));
+    }
+    pairs
 }
 
 async fn attempt(request: &Request<'_>, extra: Option<&Array>) -> core::result::Result<Raw, (Error, Failure)> {
@@ -183,12 +189,7 @@ async fn attempt(request: &Request<'_>, extra: Option<&Array>) -> core::result::
 
 /// Checks custom headers once, at construction, so a bad one is INVALID_ARGUMENT there.
 pub fn check_headers(headers: &[(String, String)]) -> Result<()> {
-    let extra = Array::new();
-    for (name, value) in headers {
-        extra.push(&JsValue::from_str(name));
-        extra.push(&JsValue::from_str(value));
-    }
-    check_extra_headers(&extra).map_err(|e| Error::invalid(format!("options.headers: {}", describe(&e))))
+    check_extra_headers(&header_pairs(headers)).map_err(|e| Error::invalid(format!("options.headers: {}", describe(&e))))
 }
 
 /// Waits `ms` between attempts; the caller's signal cuts the wait short (ABORTED).
@@ -217,7 +218,8 @@ async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<()> {
 
 /// Classifies a response: HTTP status, then JSON, then GraphQL `errors`.
 fn interpret(raw: Raw) -> Result<JsValue> {
-    let parsed = json_parse(&raw.text).ok().filter(is_plain_object).map(JsCast::unchecked_into::<Envelope>);
+    let json = json_parse(&raw.text).ok();
+    let parsed = json.clone().filter(is_plain_object).map(JsCast::unchecked_into::<Envelope>);
     let (errors, data) = match &parsed {
         Some(envelope) => (envelope.errors(), envelope.data()),
         None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
@@ -248,7 +250,7 @@ fn interpret(raw: Raw) -> Result<JsValue> {
     }
 
     let Some(_) = &parsed else {
-        let what = if json_parse(&raw.text).is_ok() { "not a JSON object" } else { "not JSON" };
+        let what = if json.is_some() { "not a JSON object" } else { "not JSON" };
         return Err(Error::decode(format!("the server's answer (HTTP {}) is {what}", raw.status)).with_status(raw.status));
     };
     if !is_nullish(&errors) {
