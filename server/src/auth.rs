@@ -159,7 +159,8 @@ impl Auth {
     }
 
     pub fn log_in(&self, email: &str, password: &str) -> Result<TokenSet, ApiError> {
-        let account = email.to_lowercase();
+        // the same folding as the user lookup (`eq_ignore_ascii_case`)
+        let account = email.to_ascii_lowercase();
         let now = unix_now();
         if let Err(secs) = self.throttle.lock().unwrap().admit(&account, now) {
             return Err(ApiError::new(RATE_LIMITED, format!("too many failed log-ins for this account: try again in {secs} s")));
