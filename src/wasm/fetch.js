@@ -32,10 +32,16 @@ async function send(url, body, headers, timeoutMs, signal) {
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
   const onAbort = signal === undefined ? undefined : () => controller.abort(ABORTED);
   if (onAbort !== undefined) signal.addEventListener("abort", onAbort);
+  // The abort settles the attempt itself, fetch's own rejection is not waited for: Node's undici
+  // links our signal to its request's signal weakly, and once GC has collected that link an
+  // abort while the body streams in never reaches `text()` (a stalled body then hung the call).
+  const aborted = new Promise((_, reject) => {
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+  });
   try {
-    const response = await fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal });
+    const response = await Promise.race([fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal }), aborted]);
     if (!(response instanceof Response)) return undefined;
-    const text = await response.text();
+    const text = await Promise.race([response.text(), aborted]);
     return { status: response.status, retryAfter: response.headers.get("retry-after"), text };
   } catch (error) {
     const reason = controller.signal.reason;
