@@ -46,7 +46,7 @@ const cfg = {
   only: env.BENCH_ONLY ?? null, // "node" or "chromium": one half only (for profiling)
   root,
 };
-const serverBin = path.resolve(root, env.PREFECT_DEV_SERVER_BIN ?? "target/release/prefect-dev-server");
+const serverBin = path.resolve(root, env.PREFECT_DEV_SERVER_BIN ?? "target/server/prefect-dev-server");
 const chromiumPath = env.BENCH_CHROMIUM ?? "/usr/bin/chromium";
 const CHROMIUM_DEADLINE_MS = int("BENCH_CHROMIUM_DEADLINE_S", 600) * 1000;
 const CHROMIUM_ARGS = [

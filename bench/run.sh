@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench` (after setup and the package build): builds the dev server in release, then runs
+# `make bench` (after setup and the package build): builds the dev server (Cargo profile `server`:
+# release at opt-level 3 without LTO, see Cargo.toml), then runs
 # bench/bench.mjs, which prints the table and writes bench/out/results.json.
 #
 #   bash bench/run.sh                                   # what `make bench` runs
@@ -17,11 +18,11 @@ fi
 say() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
 
 if [ -z "${PREFECT_DEV_SERVER_BIN:-}" ] && [ "${BENCH_STANDIN:-}" != 1 ]; then
-  say "building the dev server in release (cargo build --release -p prefect-dev-server)"
+  say "building the dev server (cargo build --profile server -p prefect-dev-server)"
   start=$(date +%s)
-  cargo build --quiet --release -p prefect-dev-server
+  cargo build --quiet --profile server -p prefect-dev-server
   say "server built in $(( $(date +%s) - start )) s"
-  export PREFECT_DEV_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/release/prefect-dev-server"
+  export PREFECT_DEV_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/server/prefect-dev-server"
 fi
 
 if [ ! -f "${BENCH_PKG_DIR:-pkg}/web/prefect_wasm.js" ]; then

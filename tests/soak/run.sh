@@ -5,12 +5,13 @@
 #
 #   bash tests/soak/run.sh                 # SOAK_CYCLES=3 bursts of SOAK_CALLS=1000 calls
 #   SOAK_CYCLES=10 SOAK_SEED=7 bash tests/soak/run.sh
-# Server binary: $PREFECT_DEV_SERVER_BIN, else target/release or target/debug (the newer one).
+# Server binary: $PREFECT_DEV_SERVER_BIN, else target/server (make bench's build) or target/debug,
+# the newer one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 if [ -z "${PREFECT_DEV_SERVER_BIN:-}" ]; then
-  rel=target/release/prefect-dev-server
+  rel=target/server/prefect-dev-server
   dbg=target/debug/prefect-dev-server
   if [ -x "$rel" ] && { [ ! -x "$dbg" ] || [ "$rel" -nt "$dbg" ]; }; then bin=$rel; else bin=$dbg; fi
   export PREFECT_DEV_SERVER_BIN="$root/$bin"
