@@ -30,13 +30,7 @@ export function startServer(command, args, { timeoutMs = 60_000, name = "server"
     children.add(child);
     let stdout = "";
     let stderr = "";
-    let exitStatus = null;
-    const exited = new Promise((done) =>
-      child.once("exit", (code, signal) => {
-        exitStatus = `code ${code}, signal ${signal}`;
-        done({ code, signal });
-      }),
-    );
+    const exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
     const alive = () => child.exitCode === null && child.signalCode === null;
     const output = () => `--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`;
     const timer = setTimeout(() => fail(`did not report its address within ${timeoutMs} ms`), timeoutMs);
@@ -74,7 +68,7 @@ export function startServer(command, args, { timeoutMs = 60_000, name = "server"
           stderr: () => stderr,
           output,
           alive,
-          exitStatus: () => exitStatus,
+          exitStatus: () => (alive() ? null : `code ${child.exitCode}, signal ${child.signalCode}`),
           exited,
           kill: (signal = "SIGKILL") => gone(signal),
           stop: () => {
