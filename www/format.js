@@ -8,20 +8,27 @@ export function parseTime(value) {
 
 const pad = (n) => String(n).padStart(2, "0");
 
+// One formatter each, made on first use: toLocaleString() builds a new one on every call (slow, and
+// the runs table formats three times per row per poll).
+let month = null;
+let full = null;
+
 /** "14:03:07" today, "Nov 30 14:03" otherwise; "—" when there is no time. */
 export function formatTime(value, now = new Date()) {
   const d = parseTime(value);
   if (!d) return "—";
   const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   if (d.toDateString() === now.toDateString()) return hms;
-  const month = d.toLocaleString("en", { month: "short" });
+  month ??= new Intl.DateTimeFormat("en", { month: "short" });
   const year = d.getFullYear() === now.getFullYear() ? "" : ` ${d.getFullYear()}`;
-  return `${month} ${d.getDate()}${year} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${month.format(d)} ${d.getDate()}${year} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 export function formatFullTime(value) {
   const d = parseTime(value);
-  return d ? d.toLocaleString() : "";
+  if (!d) return "";
+  full ??= new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return full.format(d);
 }
 
 /** "850 ms", "4.2 s", "3m 05s", "2h 14m". */
