@@ -49,6 +49,8 @@ function summarize(lhr) {
   const row = {};
   for (const c of CATEGORIES) row[c] = Math.round((lhr.categories[c]?.score ?? NaN) * 100);
   for (const [id, , fmt] of METRICS) row[id] = { value: lhr.audits[id]?.numericValue ?? NaN, text: fmt(lhr.audits[id]?.numericValue ?? NaN) };
+  const lcp = lhr.audits["largest-contentful-paint-element"]?.details?.items?.[0];
+  row.lcpElement = (lcp?.items?.[0]?.node ?? lcp?.node)?.snippet ?? "?";
   row.failing = Object.values(lhr.audits)
     .filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode !== "informative" && a.scoreDisplayMode !== "notApplicable"
       && a.scoreDisplayMode !== "manual")
@@ -97,6 +99,7 @@ async function main() {
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const l of lines.slice(1)) console.log(fmt(l));
   for (const [preset, { median: m }] of Object.entries(results)) {
+    console.log(`${preset}: LCP element ${m.lcpElement}`);
     if (m.failing.length) console.log(`${preset}: audits below 0.9: ${m.failing.join(", ")}`);
   }
   console.log(`reports: ${path.relative(root, out)}/<preset>-<n>.report.html`);

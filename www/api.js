@@ -6,7 +6,6 @@ export const LOG_LIMIT = 500;
 
 export const Q = {
   stateInfo: `query StateInfo { reference_data { state_info } }`,
-  tenants: `query Tenants { tenant { id name slug } }`,
   flows: `query Flows($where: flow_bool_exp) {
     flow(where: $where, order_by: {name: asc}) {
       id name version description parameters created

@@ -26,10 +26,11 @@ export function createFlows(els, { states, onSelect, onNewRun }) {
         h("button", { type: "button", class: "flow-select", dataset: { testid: "flow-all" }, onclick: () => select(null) },
           h("span", { class: "flow-name" }, "All flows")));
     }
+    const subId = `flow-sub-${flow.id}`;
     return h("li", { class: "flow-item", dataset: { testid: "flow-item", flowId: flow.id } },
-      h("button", { type: "button", class: "flow-select", onclick: () => select(flow.id) },
+      h("button", { type: "button", class: "flow-select", "aria-describedby": subId, onclick: () => select(flow.id) },
         h("span", { class: "flow-name", dataset: { testid: "flow-name" } }),
-        h("span", { class: "flow-sub" }),
+        h("span", { class: "flow-sub", id: subId, "aria-hidden": "true" }),
         h("span", { class: "flow-bar", "aria-hidden": "true" })),
       h("button", { type: "button", class: "btn btn-small flow-run", dataset: { testid: "flow-new-run" }, onclick: (e) => onNewRun(flow.id, e.currentTarget) }, "Run"));
   }

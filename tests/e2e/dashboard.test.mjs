@@ -8,7 +8,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -244,6 +244,34 @@ function step(name, fn) {
 if (existsSync(artifacts)) {
   for (const f of readdirSync(artifacts)) if (/^failure-.*\.png$/.test(f)) rmSync(path.join(artifacts, f), { force: true });
 }
+
+// The page loads its modules, the client's glue and its .wasm at once (no chain of imports to
+// wait on): index.html names each one the page reaches, so a new module cannot slip out of the list.
+test("index.html preloads every module the dashboard imports, the client and its .wasm", () => {
+  const www = path.join(root, "www");
+  const html = readFileSync(path.join(www, "index.html"), "utf8");
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload"[^>]* href="([^"]+)"/g)].map((m) => m[1]));
+  const map = JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(html)[1]).imports;
+  const entry = /<script type="module"[^>]* src="([^"]+)"/.exec(html)[1];
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    const source = readFileSync(path.join(www, file), "utf8");
+    for (const [, spec] of source.matchAll(/(?:from|import\()\s*"([^"]+)"/g)) {
+      if (spec.startsWith("./")) visit(spec.slice(2));
+      else assert.ok(map[spec], `${file} imports "${spec}", which the import map does not map`);
+    }
+  };
+  visit(entry);
+  for (const file of reached) assert.ok(preloaded.has(file), `index.html does not modulepreload ${file}`);
+  for (const href of preloaded) assert.ok(reached.has(href) || Object.values(map).includes(href), `index.html preloads ${href}, which nothing imports`);
+  assert.ok(preloaded.has(map["prefect-wasm"]), "the client's glue is preloaded");
+  const wasm = map["prefect-wasm"].replace(/\.js$/, "_bg.wasm");
+  assert.match(html, new RegExp(`<link rel="preload" href="${wasm}" as="fetch" type="application/wasm" crossorigin>`), "the .wasm is preloaded, as init() fetches it");
+  assert.doesNotMatch(html, /\sstyle=|\son[a-z]+=/i, "no inline style or event handler attribute (the CSP allows neither)");
+  assert.equal([...html.matchAll(/<script(?![^>]*\ssrc=)/g)].length, 1, "one inline script: the import map (the CSP allows it by its hash)");
+});
 
 describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
   let own;
