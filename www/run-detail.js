@@ -4,7 +4,7 @@
 
 import { h, reconcile, setAttr, setText } from "./dom.js";
 import { LOG_LIMIT } from "./api.js";
-import { formatDuration, formatFullTime, formatTime, runDuration } from "./format.js";
+import { compareText, formatDuration, formatFullTime, formatTime, runDuration } from "./format.js";
 import { paintBadge } from "./badge.js";
 
 export function runIdFromHash(hash) {
@@ -15,7 +15,7 @@ export function runIdFromHash(hash) {
 function byStart(a, b) {
   const x = a.start_time ? Date.parse(a.start_time) : Infinity;
   const y = b.start_time ? Date.parse(b.start_time) : Infinity;
-  return x - y || String(a.task?.name ?? a.name).localeCompare(String(b.task?.name ?? b.name)) || (a.map_index ?? 0) - (b.map_index ?? 0);
+  return x - y || compareText(a.task?.name ?? a.name, b.task?.name ?? b.name) || (a.map_index ?? 0) - (b.map_index ?? 0);
 }
 
 /**

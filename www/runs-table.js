@@ -3,7 +3,7 @@
 // not flicker; a run just created flashes once when it first appears.
 
 import { h, reconcile, setAttr, setText } from "./dom.js";
-import { formatDuration, formatFullTime, formatTime, relative, runDuration } from "./format.js";
+import { compareText, formatDuration, formatFullTime, formatTime, relative, runDuration } from "./format.js";
 import { paintBadge } from "./badge.js";
 
 const DURATION = 6; // the Duration cell's index in a row
@@ -61,7 +61,7 @@ export function createRunsTable(els, { states, onOpen }) {
     const counts = new Map();
     for (const run of runs) counts.set(run.state, (counts.get(run.state) ?? 0) + 1);
     if (filter && !counts.has(filter)) counts.set(filter, 0);
-    const items = [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+    const items = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]));
     reconcile(els.summary, items, ([s]) => s,
       ([s]) => h("button", { type: "button", class: "chip", dataset: { testid: "summary-chip", state: s }, title: `Show only ${s} runs`,
         onclick: () => { filter = filter === s ? null : s; render(); } },

@@ -11,9 +11,14 @@ const OK_MS = 4000;
 export function createToasts(container) {
   const timers = new WeakMap();
   const root = container.ownerDocument.documentElement;
-  new ResizeObserver(() => {
-    const gap = container.ownerDocument.defaultView.innerHeight - container.getBoundingClientRect().bottom;
-    root.style.setProperty("--toasts-height", container.offsetHeight ? `${container.offsetHeight + gap}px` : "0px");
+  let reserved = 0;
+  new ResizeObserver(([entry]) => {
+    const height = entry.borderBoxSize[0].blockSize;
+    // the stack's height and its distance from the bottom edge; the page restyles only on a change
+    const room = height ? Math.ceil(height + container.ownerDocument.defaultView.innerHeight - container.getBoundingClientRect().bottom) : 0;
+    if (room === reserved) return;
+    reserved = room;
+    root.style.setProperty("--toasts-height", `${room}px`);
   }).observe(container);
 
   function arm(el, ms) {
