@@ -148,6 +148,7 @@ test("dependent tasks: the run and every task run Success, Submitted by the agen
   assert.equal(run.state, "Success", JSON.stringify(run.states));
   assertSubsequence(states(run.states), ["Scheduled", "Submitted", "Running", "Success"], "flow run states");
   assert.ok(run.heartbeat, "the flow run has a heartbeat");
+  assert.deepEqual(run.task_runs.map((t) => t.task.slug).sort(), ["extract-1", "load-1", "n", "transform-1"]);
   for (const t of run.task_runs) {
     assert.equal(t.state, "Success", `${t.task.slug}: ${t.state} ${t.state_message}`);
     assertSubsequence(states(t.states), ["Pending", "Running", "Success"], `${t.task.slug} states`);
