@@ -100,9 +100,17 @@ test("flow.serve(): a served deployment executes a run created from it to COMPLE
   );
   console.log(`# flow.serve(): run COMPLETED ${((Date.now() - t1) / 1000).toFixed(1)} s after it was created`);
   assert.equal(final.state.type, "COMPLETED", `${final.state.type}: ${final.state.message}\n${served.output()}`);
-  const taskRuns = await api(server, "POST", "/task_runs/filter", { flow_runs: { id: { any_: [run.json.id] } } });
-  assert.deepEqual(taskRuns.json.map((t) => [t.name.replace(/-\w+$/, ""), t.state.type]), [["add", "COMPLETED"]]);
-  // The engine ships logs in batches from a background thread: they arrive shortly after the run ends.
+  // The engine reports task runs as events and ships logs in batches from a background thread:
+  // the server has them shortly after the run ends.
+  const taskRuns = await waitFor(
+    "the run's task run on the server",
+    async () => {
+      const r = await api(server, "POST", "/task_runs/filter", { flow_runs: { id: { any_: [run.json.id] } } });
+      return r.json?.some((t) => t.state?.type === "COMPLETED") ? r.json : null;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  assert.deepEqual(taskRuns.map((t) => [t.name.replace(/-\w+$/, ""), t.state.type]), [["add", "COMPLETED"]]);
   const logs = await waitFor(
     "the run's log line on the server",
     async () => {

@@ -10,22 +10,16 @@
 //   const agent = startPrefect1(["agent", "local", "start", "-l", "a"], { server, home, program: "prefect", maxMs: 120_000 });
 //   ...
 //   await agent.stop();
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { root, runTracked, spawnTracked, venvProgram } from "./processes.mjs";
+import { root, runTracked, spawnTracked, tempDir, venvProgram } from "./processes.mjs";
 
 const DEFAULT_MAX_MS = 120_000;
-const homes = new Set();
-process.on("exit", () => {
-  for (const dir of homes) rmSync(dir, { recursive: true, force: true });
-});
 
 /** A fresh temporary home for Prefect 1 processes (removed when this process exits). */
 export function prefect1Home() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "prefect1-home-"));
+  const dir = tempDir("prefect1-home-");
   mkdirSync(path.join(dir, ".prefect"), { recursive: true });
-  homes.add(dir);
   return dir;
 }
 

@@ -5,11 +5,9 @@
 //   const served = await startServe("tests/prefect3/flows/served.py", { server, deployment: "smoke-flow/smoke" });
 //   ... POST /deployments/${served.deploymentId}/create_flow_run ...
 //   await served.stop();
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { PREFECT3_OFFLINE_ENV } from "./prefect3-server.mjs";
-import { root, spawnTracked, venvProgram, waitFor } from "./processes.mjs";
+import { rmTempDir, root, spawnTracked, tempDir, venvProgram, waitFor } from "./processes.mjs";
 
 /** The environment a Prefect 3 client process needs to talk to `server` (from startPrefect3Server). */
 export function prefect3ClientEnv(server, home) {
@@ -33,7 +31,7 @@ export async function startServe(script, { server, deployment, args = [], env = 
   if (!server?.apiUrl) throw new Error("startServe: `server` (from startPrefect3Server) is required");
   if (!/^[^/]+\/[^/]+$/.test(deployment ?? "")) throw new Error('startServe: `deployment` must be "FLOW/NAME"');
   const python = venvProgram("prefect3", "python");
-  const home = mkdtempSync(path.join(os.tmpdir(), "prefect3-serve-home-"));
+  const home = tempDir("prefect3-serve-home-");
   const handle = spawnTracked(python, [path.resolve(root, script), ...args], {
     name: `serve ${path.basename(script)}`,
     logs,
@@ -44,7 +42,7 @@ export async function startServe(script, { server, deployment, args = [], env = 
   });
   const stop = async () => {
     await handle.stop(10_000);
-    rmSync(home, { recursive: true, force: true });
+    rmTempDir(home);
   };
   const [flow, name] = deployment.split("/");
   let deploymentId;

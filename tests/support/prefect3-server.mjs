@@ -9,10 +9,7 @@
 //
 // Start-up until /api/health answers takes 5-17 s on two cores (migrations on a fresh database);
 // the wait is bounded by `timeoutMs` and prints a progress line every 5 s.
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { freePort, rssBytes, spawnTracked, venvProgram, waitFor } from "./processes.mjs";
+import { freePort, rmTempDir, rssBytes, spawnTracked, tempDir, venvProgram, waitFor } from "./processes.mjs";
 
 /** The environment that keeps any Prefect 3 process offline and quiet (PREFECT3-REST.md). */
 export const PREFECT3_OFFLINE_ENV = {
@@ -55,7 +52,7 @@ export async function startPrefect3Server({ auth, services = true, timeoutMs = D
 
 async function startOnce({ prefect, auth, services, timeoutMs, logs, env, quiet }) {
   const port = await freePort();
-  const home = mkdtempSync(path.join(os.tmpdir(), "prefect3-home-"));
+  const home = tempDir("prefect3-home-");
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   const handle = spawnTracked(prefect, ["server", "start", ...(services ? [] : ["--no-services"])], {
@@ -75,7 +72,7 @@ async function startOnce({ prefect, auth, services, timeoutMs, logs, env, quiet 
   });
   const cleanup = async () => {
     await handle.stop(5000);
-    rmSync(home, { recursive: true, force: true });
+    rmTempDir(home);
   };
   try {
     await waitFor(

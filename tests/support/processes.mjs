@@ -5,13 +5,15 @@
 // server-process.mjs does the same for servers that print "listening on"; this one is for
 // processes that print nothing we can wait on.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const groups = new Set();
+const tempDirs = new Set();
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -19,12 +21,25 @@ function killGroup(pid, signal) {
 }
 process.on("exit", () => {
   for (const pid of groups) killGroup(pid, "SIGKILL");
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
     for (const pid of groups) killGroup(pid, "SIGKILL");
     process.exit(130);
   });
+}
+
+/** A fresh temporary directory, removed when this process exits (or earlier by `rmTempDir`). */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function rmTempDir(dir) {
+  tempDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /**
