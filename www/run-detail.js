@@ -179,33 +179,26 @@ export function createRunDetail(els, { states, toasts, getApi, onChanged, hooks 
 
   els.close.addEventListener("click", () => close());
 
-  els.runNow.addEventListener("click", (e) => {
-    const id = openId;
-    if (!id) return;
-    busy(e.currentTarget, async () => {
-      try {
-        const state = await getApi().runNow(id);
-        toasts.ok(`Run queued: ${state?.type ?? "Scheduled"} now.`);
-        onChanged();
-      } catch (err) {
-        toasts.error(err, "Run now");
-      }
+  /** A button that acts on the open run: `call(api, id)`, then `done(answer)`. */
+  function action(button, label, call, done) {
+    button.addEventListener("click", () => {
+      const id = openId;
+      if (!id) return;
+      busy(button, async () => {
+        try {
+          done(await call(getApi(), id));
+          onChanged();
+        } catch (err) {
+          toasts.error(err, label);
+        }
+      });
     });
-  });
+  }
 
-  els.cancel.addEventListener("click", (e) => {
-    const id = openId;
-    if (!id) return;
-    busy(e.currentTarget, async () => {
-      try {
-        const state = await getApi().cancel(id);
-        toasts.ok(state ? `Cancellation requested: ${state}.` : "Cancellation requested.");
-        onChanged();
-      } catch (err) {
-        toasts.error(err, "Cancel");
-      }
-    });
-  });
+  action(els.runNow, "Run now", (api, id) => api.runNow(id),
+    (state) => toasts.ok(`Run queued: ${state?.type ?? "Scheduled"} now.`));
+  action(els.cancel, "Cancel", (api, id) => api.cancel(id),
+    (state) => toasts.ok(state ? `Cancellation requested: ${state}.` : "Cancellation requested."));
 
   els.setStateForm.addEventListener("submit", (event) => {
     event.preventDefault();
