@@ -11,7 +11,12 @@ function quoted(names) {
   return names.map((k) => `"${k}"`).join(", ");
 }
 
-export function createRunDialog(els, { toasts, getApi, getFlows, onCreated }) {
+export function createRunDialog(byId, { toasts, getApi, getFlows, onCreated }) {
+  const els = {
+    dialog: byId("create-run-dialog"), form: byId("create-run-form"), flow: byId("create-run-flow"), name: byId("create-run-name"),
+    help: byId("create-run-params-help"), params: byId("create-run-parameters"), error: byId("create-run-error"),
+    start: byId("create-run-start"), cancel: byId("create-run-cancel"), submit: byId("create-run-submit"),
+  };
   let edited = false; // the user typed parameters: switching flows keeps them
   let opener = null;
 
@@ -132,5 +137,10 @@ export function createRunDialog(els, { toasts, getApi, getFlows, onCreated }) {
     }
   });
 
-  return { open };
+  return {
+    open,
+    get isOpen() {
+      return els.dialog.open;
+    },
+  };
 }

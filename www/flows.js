@@ -7,7 +7,8 @@ import { flowParameters } from "./api.js";
 const ALL = "__all";
 const BAR_RUNS = 20;
 
-export function createFlows(els, { states, onSelect, onNewRun }) {
+export function createFlows(byId, { states, onSelect, onNewRun }) {
+  const els = { list: byId("flows-list"), count: byId("flows-count"), empty: byId("flows-empty") };
   let flows = [];
   let selectedId = null;
   let byFlow = new Map(); // flow id → the states of its runs loaded now, latest first

@@ -8,7 +8,8 @@ import { formatDuration, runDuration } from "./format.js";
 const BAR_PX = 26; // a 24 px button and its 2 px gap (style.css .history)
 const MAX_BARS = 60;
 
-export function createHistoryChart(list, { states, onOpen }) {
+export function createHistoryChart(byId, { states, onOpen }) {
+  const list = byId("run-history");
   let focusId = null; // the bar that takes the tab stop
   let width = 0; // the strip's width, from setWidth (reading it here would force a layout on every poll)
 
@@ -64,6 +65,9 @@ export function createHistoryChart(list, { states, onOpen }) {
           setAttr(bar, "aria-label", label);
           setAttr(bar, "title", label);
         });
+    },
+    get element() {
+      return list;
     },
     /** The strip's content width (a ResizeObserver's reading); true when it changes how many bars fit. */
     setWidth(px) {

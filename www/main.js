@@ -1,10 +1,10 @@
-// The dashboard's wiring: finds the page's elements, builds each view with its own state, and
-// routes between them (the poll feeds the views; the session decides what shows). The only
-// module that touches the document when it is imported.
+// The dashboard's wiring: builds each view (each finds its own elements and keeps its own state),
+// feeds them the poll's data, and holds the page-wide listeners. The only module that touches the
+// document when it is imported.
 
 import { StateInfo } from "./state-info.js";
 import { createToasts } from "./toasts.js";
-import { createSession, defaultServer } from "./session.js";
+import { createSession } from "./session.js";
 import { createPoller } from "./poller.js";
 import { createFlows } from "./flows.js";
 import { createRunsTable } from "./runs-table.js";
@@ -19,15 +19,11 @@ const FLOWS_EVERY = 8; // the flows list (and the state info, until it answers) 
 const RUNS_LIMIT = 100;
 
 const byId = (id) => document.getElementById(id);
-const drawer = byId("run-detail");
-const dialogEl = byId("create-run-dialog");
-const appView = byId("app-view");
-const chartEl = byId("run-history");
-
 const states = new StateInfo();
 const toasts = createToasts(byId("toasts"));
+const openRun = (id, from) => detail.open(id, { opener: from });
 
-const flows = createFlows({ list: byId("flows-list"), count: byId("flows-count"), empty: byId("flows-empty") }, {
+const flows = createFlows(byId, {
   states,
   onSelect(flow) {
     table.setTitle(flow?.name ?? null);
@@ -36,32 +32,18 @@ const flows = createFlows({ list: byId("flows-list"), count: byId("flows-count")
   },
   onNewRun: (flowId, from) => dialog.open(flowId, from),
 });
-
-const table = createRunsTable({ title: byId("runs-title"), summary: byId("state-summary"), body: byId("runs-body"), empty: byId("runs-empty") }, {
-  states,
-  onOpen: (id, from) => detail.open(id, { opener: from }),
-});
-
-const chart = createHistoryChart(chartEl, { states, onOpen: (id, from) => detail.open(id, { opener: from }) });
+const table = createRunsTable(byId, { states, onOpen: openRun });
+const chart = createHistoryChart(byId, { states, onOpen: openRun });
 
 // Below 900 px the drawer covers the page: the page behind it leaves the tab order meanwhile.
 const narrow = matchMedia("(max-width: 900px)");
 function syncCovered() {
-  const covered = !drawer.hidden && narrow.matches;
+  const covered = !detail.element.hidden && narrow.matches;
   for (const el of [document.querySelector("header.topbar"), byId("main")]) el.inert = covered;
 }
 narrow.addEventListener("change", syncCovered);
 
-const detail = createRunDetail({
-  drawer, name: byId("detail-name"), flow: byId("detail-flow"), state: byId("detail-state"), message: byId("detail-message"),
-  facts: byId("detail-facts"), meta: byId("detail-meta"), history: byId("state-history"),
-  paramsSection: byId("params-section"), paramList: byId("detail-param-list"), params: byId("detail-params"),
-  tasksCount: byId("tasks-count"), tasksEmpty: byId("tasks-empty"), tasksTable: byId("task-runs"), tasksBody: byId("task-runs-body"),
-  logs: byId("logs"), logsCount: byId("logs-count"), logsEmpty: byId("logs-empty"),
-  close: byId("detail-close"), runNow: byId("action-run-now"), cancel: byId("action-cancel"),
-  setStateForm: byId("set-state-form"), setStateType: byId("set-state-type"), setStateExpected: byId("set-state-expected"),
-  setStateMessage: byId("set-state-message"), setStateSubmit: byId("set-state-submit"),
-}, {
+const detail = createRunDetail(byId, {
   states,
   toasts,
   getApi: () => session.api,
@@ -82,11 +64,7 @@ const detail = createRunDetail({
   },
 });
 
-const dialog = createRunDialog({
-  dialog: dialogEl, form: byId("create-run-form"), flow: byId("create-run-flow"), name: byId("create-run-name"),
-  help: byId("create-run-params-help"), params: byId("create-run-parameters"), error: byId("create-run-error"),
-  start: byId("create-run-start"), cancel: byId("create-run-cancel"), submit: byId("create-run-submit"),
-}, {
+const dialog = createRunDialog(byId, {
   toasts,
   getApi: () => session.api,
   getFlows: () => flows.flows,
@@ -139,15 +117,7 @@ const poller = createPoller(byId("live"), {
   isHidden: () => document.hidden,
 });
 
-const session = createSession({
-  serverForm: byId("server-form"), serverUrl: byId("server-url"), status: byId("connection-status"),
-  user: byId("user"), userInfo: byId("user-info"), logout: byId("logout"),
-  appView, loginView: byId("login-view"), offlineView: byId("offline-view"),
-  loginForm: byId("login-form"), email: byId("login-email"), password: byId("login-password"), loginSubmit: byId("login-submit"),
-  tenantForm: byId("tenant-form"), tenantOptions: byId("tenant-options"), tenantWho: byId("tenant-who"),
-  tenantSubmit: byId("tenant-submit"), tenantBack: byId("tenant-back"),
-  offlineDetail: byId("offline-detail"), retry: byId("retry"),
-}, {
+const session = createSession(byId, {
   toasts,
   loadClient: () => import("./client.js"),
   onStart(api) {
@@ -175,7 +145,7 @@ window.addEventListener("hashchange", () => {
 });
 
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape" && !drawer.hidden && !dialogEl.open) detail.close();
+  if (e.key === "Escape" && !detail.element.hidden && !dialog.isOpen) detail.close();
 });
 
 // A background tab polls slowly, and catches up as soon as it is shown again.
@@ -186,16 +156,15 @@ document.addEventListener("visibilitychange", () => {
 // As many history bars as the strip's width holds.
 new ResizeObserver(([entry]) => {
   if (chart.setWidth(entry.contentRect.width)) chart.render(table.runs, Date.now(), detail.openId);
-}).observe(chartEl);
+}).observe(chart.element);
 
 // Live durations of running rows between polls.
 setInterval(() => {
-  if (!appView.hidden) table.tickClock(Date.now());
+  if (session.showingApp) table.tickClock(Date.now());
 }, 1000);
 
 window.addEventListener("beforeunload", () => session.persistToken());
 window.addEventListener("error", (e) => toasts.show({ kind: "error", code: "SCRIPT", message: e.message }));
 window.addEventListener("unhandledrejection", (e) => toasts.show({ kind: "error", ...describeError(e.reason) }));
 
-byId("server-url").value = defaultServer(location);
 session.connect();

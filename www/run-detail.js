@@ -23,7 +23,17 @@ function byStart(a, b) {
  * `hooks.onClose()` let the page mark the open run and make itself inert while the drawer covers
  * it; `hooks.fallbackFocus(id)` is where focus goes when the opener is gone.
  */
-export function createRunDetail(els, { states, toasts, getApi, onChanged, hooks }) {
+export function createRunDetail(byId, { states, toasts, getApi, onChanged, hooks }) {
+  const els = {
+    drawer: byId("run-detail"), name: byId("detail-name"), flow: byId("detail-flow"), state: byId("detail-state"),
+    message: byId("detail-message"), facts: byId("detail-facts"), meta: byId("detail-meta"), history: byId("state-history"),
+    paramsSection: byId("params-section"), paramList: byId("detail-param-list"), params: byId("detail-params"),
+    tasksCount: byId("tasks-count"), tasksEmpty: byId("tasks-empty"), tasksTable: byId("task-runs"), tasksBody: byId("task-runs-body"),
+    logs: byId("logs"), logsCount: byId("logs-count"), logsEmpty: byId("logs-empty"),
+    close: byId("detail-close"), runNow: byId("action-run-now"), cancel: byId("action-cancel"),
+    setStateForm: byId("set-state-form"), setStateType: byId("set-state-type"), setStateExpected: byId("set-state-expected"),
+    setStateMessage: byId("set-state-message"), setStateSubmit: byId("set-state-submit"),
+  };
   let openId = null;
   let openRun = null;
   let opener = null;
@@ -245,6 +255,9 @@ export function createRunDetail(els, { states, toasts, getApi, onChanged, hooks 
     },
     get openId() {
       return openId;
+    },
+    get element() {
+      return els.drawer;
     },
   };
 }

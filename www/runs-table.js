@@ -13,7 +13,8 @@ function plainClick(e) {
   return e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
 }
 
-export function createRunsTable(els, { states, onOpen }) {
+export function createRunsTable(byId, { states, onOpen }) {
+  const els = { title: byId("runs-title"), summary: byId("state-summary"), body: byId("runs-body"), empty: byId("runs-empty") };
   let runs = [];
   let filter = null; // show only runs in this state
   let openId = null;

@@ -26,22 +26,31 @@ function saveSession(url, token, who) {
   } catch { /* storage unavailable: sessions just do not survive a reload */ }
 }
 
-export function hostOf(url) {
+function hostOf(url) {
   try { return new URL(url).host; } catch { return url; }
 }
 
 /** `?server=URL`, else the page's own origin (the dev server serves both). */
-export function defaultServer(location) {
+function defaultServer(location) {
   const param = new URLSearchParams(location.search).get("server");
   if (param) return param;
   return location.protocol.startsWith("http") ? location.origin : "http://127.0.0.1:4200";
 }
 
 /**
- * `els`: the elements by name (see main.js). `loadClient()` resolves the client module;
- * `onStart(api)` begins polling with a client, `onStop()` stops it and clears the views.
+ * `loadClient()` resolves the client module; `onStart(api)` begins polling with a client,
+ * `onStop()` stops it and clears the views.
  */
-export function createSession(els, { toasts, loadClient, onStart, onStop }) {
+export function createSession(byId, { toasts, loadClient, onStart, onStop }) {
+  const els = {
+    serverForm: byId("server-form"), serverUrl: byId("server-url"), status: byId("connection-status"),
+    user: byId("user"), userInfo: byId("user-info"), logout: byId("logout"),
+    appView: byId("app-view"), loginView: byId("login-view"), offlineView: byId("offline-view"),
+    loginForm: byId("login-form"), email: byId("login-email"), password: byId("login-password"), loginSubmit: byId("login-submit"),
+    tenantForm: byId("tenant-form"), tenantOptions: byId("tenant-options"), tenantWho: byId("tenant-who"),
+    tenantSubmit: byId("tenant-submit"), tenantBack: byId("tenant-back"),
+    offlineDetail: byId("offline-detail"), retry: byId("retry"),
+  };
   let api = null;
   let who = null;
   let fromSaved = false; // the client carries a saved token (a refusal means it expired)
@@ -230,8 +239,14 @@ export function createSession(els, { toasts, loadClient, onStart, onStop }) {
     els.email.focus();
   });
 
+  els.serverUrl.value = defaultServer(els.serverUrl.ownerDocument.defaultView.location);
+
   return {
     connect,
+    /** The list view shows (not sign-in, not the offline notice). */
+    get showingApp() {
+      return !els.appView.hidden;
+    },
     confirmed,
     requireSignIn,
     unreachable,
