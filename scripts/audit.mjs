@@ -5,6 +5,8 @@
 //   node scripts/audit.mjs                 # what `make audit` runs (3 runs per preset, the median)
 //   AUDIT_RUNS=1 node scripts/audit.mjs    # quicker, noisier
 //   AUDIT_URL=http://127.0.0.1:4200/ui/ node scripts/audit.mjs   # audit a server already running
+//   AUDIT_WWW=/other/checkout/www node scripts/audit.mjs          # another version of the page (before/after)
+//   PREFECT_DEV_SERVER_BIN=/path/to/server node scripts/audit.mjs # another server (e.g. with compression)
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -16,6 +18,7 @@ const out = path.join(root, "artifacts", "lighthouse");
 const CHROME = process.env.CHROME_PATH ?? "/usr/bin/chromium";
 const SERVER_BIN = process.env.PREFECT_DEV_SERVER_BIN ?? path.join(root, "target/debug/prefect-dev-server");
 const RUNS = Math.max(1, Number(process.env.AUDIT_RUNS ?? 3));
+const WWW = path.resolve(process.env.AUDIT_WWW ?? path.join(root, "www"));
 const LIGHTHOUSE = path.join(root, "node_modules/lighthouse/cli/index.js");
 // The headless flags of TOOLCHAIN.md (no sandbox as root, no GPU, no background traffic).
 const CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run";
@@ -73,7 +76,7 @@ async function main() {
   if (!url) {
     if (!existsSync(SERVER_BIN)) throw new Error(`no dev server at ${SERVER_BIN}: make build (or set PREFECT_DEV_SERVER_BIN)`);
     server = await startServer(SERVER_BIN, ["--listen", "127.0.0.1:0", "--db", ":memory:", "--demo", "--simulate",
-      "--www", path.join(root, "www"), "--pkg", path.join(root, "pkg")], { cwd: root, name: "dev server", timeoutMs: 20_000 });
+      "--www", WWW, "--pkg", path.join(root, "pkg")], { cwd: root, name: "dev server", timeoutMs: 20_000 });
     url = `${server.url}/ui/`;
   }
   const results = {};
