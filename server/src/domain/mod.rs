@@ -47,8 +47,8 @@ impl Entity {
         match self {
             Entity::Project => "project",
             Entity::Flow => "flow",
-            Entity::FlowRun => "flow run",
-            Entity::TaskRun => "task run",
+            Entity::FlowRun => RunKind::Flow.label(),
+            Entity::TaskRun => RunKind::Task.label(),
         }
     }
 }
