@@ -37,6 +37,21 @@ pub struct RequestAuth {
     pub claims: Option<Claims>,
 }
 
+/// The headers Prefect's own processes add to every request: the agent's id (after
+/// `register_agent`) and the library's version.
+#[derive(Clone, Debug, Default)]
+pub struct PrefectHeaders {
+    pub agent_id: Option<String>,
+    pub core_version: Option<String>,
+}
+
+/// Who calls a Python-layer operation: their scope, and Prefect's headers.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub scope: Scope,
+    pub headers: PrefectHeaders,
+}
+
 pub type SharedApp = Arc<App>;
 
 /// The caller's scope; `UNAUTHENTICATED` in auth mode without a valid access token.

@@ -113,6 +113,34 @@ CREATE TABLE log (
 );
 CREATE INDEX log_run ON log(flow_run_id, timestamp);
 CREATE INDEX log_task_run ON log(task_run_id);
+"#, r#"
+-- Prefect Server's flow groups (one per version group: labels, settings, default parameters),
+-- agents, and Cloud's task tag limits.
+CREATE TABLE flow_group (
+  id TEXT PRIMARY KEY, created TEXT NOT NULL, updated TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenant(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, description TEXT, settings TEXT NOT NULL DEFAULT '{}', labels TEXT,
+  schedule TEXT, default_parameters TEXT NOT NULL DEFAULT '{}', run_config TEXT,
+  UNIQUE (tenant_id, name)
+);
+INSERT OR IGNORE INTO flow_group (id, created, updated, tenant_id, name, settings)
+  SELECT flow_group_id, min(created), min(created), tenant_id, min(version_group_id),
+         '{"heartbeat_enabled": true, "lazarus_enabled": true, "version_locking_enabled": false, "idempotency_key": null}'
+  FROM flow WHERE flow_group_id IS NOT NULL GROUP BY flow_group_id;
+CREATE INDEX flow_flow_group ON flow(flow_group_id);
+CREATE TABLE agent (
+  id TEXT PRIMARY KEY, created TEXT NOT NULL, updated TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenant(id) ON DELETE CASCADE,
+  name TEXT, type TEXT, core_version TEXT, labels TEXT NOT NULL DEFAULT '[]',
+  agent_config_id TEXT, last_queried TEXT
+);
+CREATE TABLE task_tag_limit (
+  id TEXT PRIMARY KEY, created TEXT NOT NULL, updated TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenant(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL, "limit" INTEGER NOT NULL,
+  UNIQUE (tenant_id, tag)
+);
+CREATE INDEX flow_run_queue ON flow_run(tenant_id, state, state_start_time);
 "#];
 
 impl Db {

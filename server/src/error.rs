@@ -12,6 +12,8 @@ pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub const API_ERROR: &str = "API_ERROR";
 pub const NOT_FOUND: &str = "NOT_FOUND";
+/// Prefect Server's message for a unique constraint (`database/hasura.py`).
+pub const UNIQUENESS_VIOLATION: &str = "Uniqueness violation.";
 /// Too many failed log-ins for one account (see `auth::LoginThrottle`).
 pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
@@ -31,6 +33,11 @@ impl ApiError {
     pub fn version_locking(message: impl Into<String>) -> Self {
         Self::new(VERSION_LOCKING_ERROR, message)
     }
+    /// A row that would repeat a unique one (a project's name in its tenant, a tenant's slug):
+    /// Prefect Server's message, which Prefect's Python client matches on.
+    pub fn uniqueness() -> Self {
+        Self::bad_input(UNIQUENESS_VIOLATION)
+    }
 }
 
 // No `Display`: async-graphql converts any `Display` into an error without our code.
@@ -44,6 +51,10 @@ impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(err, _) = &e {
             if err.code == rusqlite::ErrorCode::ConstraintViolation {
+                const UNIQUE: [i32; 2] = [rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE, rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY];
+                if UNIQUE.contains(&err.extended_code) {
+                    return ApiError::uniqueness();
+                }
                 return ApiError::bad_input(format!("constraint violation: {e}"));
             }
             if matches!(err.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) {

@@ -1,5 +1,6 @@
-//! Flow runs: creating one (the flow's parameter defaults merged, required ones checked,
-//! idempotent on its key, first state Scheduled), renaming, labels, heartbeats, deleting.
+//! Flow runs: creating one (the flow's and its flow group's parameter defaults merged, required
+//! ones checked, labels as Prefect Server gives them, idempotent on its key, its task runs
+//! created with it, first state Scheduled), renaming, labels, heartbeats, deleting.
 
 use prefect_wasm::core::documents::RunKind;
 use prefect_wasm::core::state::StateKind;
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as J};
 
 use super::states::{runner_state, write_own};
-use super::{delete, find_scoped, Lookup, get_bool, get_str, json_text, set_column, Entity, Id, Time};
+use super::{delete, find_scoped, flow_groups, get_bool, get_str, json_text, set_column, task_runs, Entity, Id, Lookup, Time};
 use crate::app::Scope;
 use crate::db::now;
 use crate::error::ApiError;
@@ -38,12 +39,31 @@ fn run_name() -> String {
     format!("{}-{}", ADJECTIVES.choose(&mut rng).unwrap(), ANIMALS.choose(&mut rng).unwrap())
 }
 
-/// The flow a run is created from: id, tenant, archived, declared parameters.
-type FlowToRun = (String, String, bool, String);
+/// The flow a run is created from.
+struct FlowToRun {
+    id: String,
+    tenant_id: String,
+    archived: bool,
+    /// The declared parameters (JSON list).
+    parameters: String,
+    run_config: Option<String>,
+    environment: Option<String>,
+    flow_group_id: Option<String>,
+}
 
 fn flow_to_run(conn: &Connection, scope: &Scope, input: &CreateFlowRun) -> Result<FlowToRun, ApiError> {
-    const COLUMNS: &str = "id, tenant_id, archived, parameters";
-    let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?));
+    const COLUMNS: &str = "id, tenant_id, archived, parameters, run_config, environment, flow_group_id";
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(FlowToRun {
+            id: r.get(0)?,
+            tenant_id: r.get(1)?,
+            archived: r.get::<_, i64>(2)? != 0,
+            parameters: r.get(3)?,
+            run_config: r.get(4)?,
+            environment: r.get(5)?,
+            flow_group_id: r.get(6)?,
+        })
+    };
     if let Some(flow_id) = &input.flow_id {
         find_scoped(conn, scope, Entity::Flow, Lookup::by_id(COLUMNS), flow_id.as_str(), map)?
             .ok_or_else(|| ApiError::not_found("flow", flow_id.as_str()))
@@ -56,9 +76,9 @@ fn flow_to_run(conn: &Connection, scope: &Scope, input: &CreateFlowRun) -> Resul
     }
 }
 
-/// The run's parameters: the flow's declared defaults, overridden by the given ones; every
-/// required parameter must be there.
-fn merge_parameters(declared: &str, given: Option<&J>) -> Result<serde_json::Map<String, J>, ApiError> {
+/// The run's parameters: the flow's declared defaults, then its flow group's defaults, then the
+/// given ones; every required parameter must be there.
+fn merge_parameters(declared: &str, group_defaults: serde_json::Map<String, J>, given: Option<&J>) -> Result<serde_json::Map<String, J>, ApiError> {
     let given = match given {
         None => serde_json::Map::new(),
         Some(J::Object(m)) => m.clone(),
@@ -80,34 +100,52 @@ fn merge_parameters(declared: &str, given: Option<&J>) -> Result<serde_json::Map
             required.push(slug);
         }
     }
+    merged.extend(group_defaults);
     merged.extend(given);
-    let missing: Vec<&str> = required.iter().filter(|r| !merged.contains_key(*r)).map(String::as_str).collect();
+    let missing: Vec<String> = required.iter().filter(|r| !merged.contains_key(*r)).map(|r| format!("{r:?}").replace('"', "'")).collect();
     if !missing.is_empty() {
-        return Err(ApiError::bad_input(format!("Required parameters were not supplied: {}", missing.join(", "))));
+        // Prefect Server's words (it prints the missing names as a Python set)
+        return Err(ApiError::bad_input(format!("Required parameters were not supplied: {{{}}}", missing.join(", "))));
     }
     Ok(merged)
 }
 
+/// A new run's labels (Prefect Server, `api/runs.py`): the given ones (even none), else its flow
+/// group's, else its flow's run config's, else its flow's environment's; sorted.
+fn run_labels(given: Option<&[String]>, group: Option<Vec<String>>, flow: &FlowToRun) -> Vec<String> {
+    let of_config = |text: &Option<String>| -> Option<Vec<String>> {
+        let config: J = serde_json::from_str(text.as_deref()?).ok()?;
+        Some(serde_json::from_value(config.get("labels")?.clone()).unwrap_or_default())
+    };
+    let mut labels = match given {
+        Some(l) => l.to_vec(),
+        None => group.or_else(|| of_config(&flow.run_config)).or_else(|| of_config(&flow.environment)).unwrap_or_default(),
+    };
+    labels.sort();
+    labels
+}
+
 pub fn create(conn: &Connection, scope: &Scope, input: &CreateFlowRun) -> Result<Id, ApiError> {
-    let (flow_id, tenant_id, archived, declared) = flow_to_run(conn, scope, input)?;
-    if archived {
-        return Err(ApiError::bad_input(format!("flow {flow_id} is archived and cannot be run")));
+    let flow = flow_to_run(conn, scope, input)?;
+    if flow.archived {
+        return Err(ApiError::bad_input(format!("Flow {} is archived.", flow.id)));
     }
     if let Some(key) = &input.idempotency_key {
         let existing: Option<String> = conn
-            .query_row("SELECT id FROM flow_run WHERE flow_id = ? AND idempotency_key = ? LIMIT 1", params![flow_id, key], |r| r.get(0))
+            .query_row("SELECT id FROM flow_run WHERE flow_id = ? AND idempotency_key = ? LIMIT 1", params![flow.id, key], |r| r.get(0))
             .optional()?;
         if let Some(id) = existing {
             return Ok(Id::stored(id));
         }
     }
-    let parameters = merge_parameters(&declared, input.parameters.as_ref().filter(|p| !p.is_null()))?;
+    let group = flow_groups::run_defaults(conn, flow.flow_group_id.as_deref())?;
+    let parameters = merge_parameters(&flow.parameters, group.default_parameters, input.parameters.as_ref().filter(|p| !p.is_null()))?;
     let context = match &input.context {
         None | Some(J::Null) => json!({}),
         Some(c @ J::Object(_)) => c.clone(),
         Some(_) => return Err(ApiError::bad_input("context must be a JSON object")),
     };
-    let labels = json!(input.labels.clone().unwrap_or_default());
+    let labels = json!(run_labels(input.labels.as_deref(), group.labels, &flow));
     let scheduled = input.scheduled_start_time.clone().unwrap_or_else(Time::now).into_string();
     let id = Id::random();
     conn.execute(
@@ -115,11 +153,12 @@ pub fn create(conn: &Connection, scope: &Scope, input: &CreateFlowRun) -> Result
             version, scheduled_start_time, idempotency_key)
          VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)",
         params![
-            id, now(), tenant_id, flow_id, input.flow_run_name.clone().unwrap_or_else(run_name),
+            id, now(), flow.tenant_id, flow.id, input.flow_run_name.clone().unwrap_or_else(run_name),
             J::Object(parameters).to_string(), labels.to_string(), json_text(input.run_config.as_ref()), context.to_string(),
             scheduled, input.idempotency_key,
         ],
     )?;
+    task_runs::create_for_flow_run(conn, &flow.tenant_id, &id, &flow.id)?;
     let mut state = runner_state(StateKind::Scheduled, "Flow run scheduled.");
     state.start_time = Some(scheduled);
     write_own(conn, RunKind::Flow, &id, None, &state)?;
@@ -130,7 +169,10 @@ pub fn set_name(conn: &Connection, scope: &Scope, id: &Id, name: String) -> Resu
     set_column(conn, scope, Entity::FlowRun, "name", Some(name), id)
 }
 
+/// `set_flow_run_labels`: stored sorted, as Prefect Server does.
 pub fn set_labels(conn: &Connection, scope: &Scope, id: &Id, labels: &[String]) -> Result<(), ApiError> {
+    let mut labels = labels.to_vec();
+    labels.sort();
     set_column(conn, scope, Entity::FlowRun, "labels", Some(json!(labels).to_string()), id)
 }
 

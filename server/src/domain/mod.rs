@@ -3,6 +3,8 @@
 //! inside one transaction per call; each operation takes typed input and returns typed output,
 //! so the GraphQL layer above holds no SQL and the rules below no GraphQL.
 
+pub mod agents;
+pub mod flow_groups;
 pub mod flow_runs;
 pub mod flows;
 pub mod logs;
@@ -11,6 +13,7 @@ pub mod queue;
 pub mod reference_data;
 pub mod states;
 pub mod task_runs;
+pub mod task_tag_limits;
 pub mod tenants;
 pub mod values;
 
@@ -28,8 +31,11 @@ pub use values::{Id, Time};
 pub enum Entity {
     Project,
     Flow,
+    FlowGroup,
     FlowRun,
     TaskRun,
+    Agent,
+    TaskTagLimit,
 }
 
 impl Entity {
@@ -37,8 +43,11 @@ impl Entity {
         match self {
             Entity::Project => "project",
             Entity::Flow => "flow",
+            Entity::FlowGroup => "flow_group",
             Entity::FlowRun => "flow_run",
             Entity::TaskRun => "task_run",
+            Entity::Agent => "agent",
+            Entity::TaskTagLimit => "task_tag_limit",
         }
     }
 
@@ -47,8 +56,11 @@ impl Entity {
         match self {
             Entity::Project => "project",
             Entity::Flow => "flow",
+            Entity::FlowGroup => "flow group",
             Entity::FlowRun => RunKind::Flow.label(),
             Entity::TaskRun => RunKind::Task.label(),
+            Entity::Agent => "agent",
+            Entity::TaskTagLimit => "task tag limit",
         }
     }
 }

@@ -31,7 +31,8 @@ pub fn create(conn: &Connection, scope: &Scope, input: &CreateProject) -> Result
         .query_row("SELECT id FROM project WHERE tenant_id = ? AND name = ?", params![tenant_id, input.name], |r| r.get(0))
         .optional()?;
     if dup.is_some() {
-        return Err(ApiError::bad_input(format!("a project named {:?} already exists in this tenant", input.name)));
+        // Prefect Server's words: the Python client matches them to answer the existing project
+        return Err(ApiError::uniqueness());
     }
     let id = Id::random();
     conn.execute(

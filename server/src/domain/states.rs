@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value as J};
 
-use super::{find_scoped, Lookup, get, get_str, tenant_of, Entity, Id, Time};
-use crate::app::Scope;
+use super::{agents, find_scoped, get, get_str, task_tag_limits, tenant_of, Entity, Id, Lookup, Time};
+use crate::app::{Caller, Scope};
 use crate::db::now;
 use crate::error::ApiError;
 
@@ -137,13 +137,16 @@ pub fn set_state(
     ))?
     .execute(params![Id::random(), t, run.tenant_id, run_id, message, result, start_time, state_kind.name(), new_version, text])?;
     let reschedule = kind == RunKind::Flow && state_kind.is_scheduled() && start_time.is_some();
+    // Prefect Server beats a run's heart when it is set Running (and a flow run Submitted).
+    let beat = state_kind.is_running() || (kind == RunKind::Flow && state_kind == StateKind::Submitted);
     conn.prepare_cached(&format!(
         "UPDATE {table} SET version = ?1, state = ?2, state_message = ?3, state_result = ?4, state_start_time = ?5,
             state_timestamp = ?6, serialized_state = ?7, updated = ?6,
             start_time = CASE WHEN ?8 AND start_time IS NULL THEN ?6 ELSE start_time END,
-            end_time = CASE WHEN ?9 THEN ?6 ELSE end_time END{}
+            end_time = CASE WHEN ?9 THEN ?6 ELSE end_time END,
+            heartbeat = CASE WHEN ?11 THEN ?6 ELSE heartbeat END{}
          WHERE id = ?10",
-        if kind == RunKind::Flow { ", scheduled_start_time = CASE WHEN ?11 THEN ?5 ELSE scheduled_start_time END" } else { "" }
+        if kind == RunKind::Flow { ", scheduled_start_time = CASE WHEN ?12 THEN ?5 ELSE scheduled_start_time END" } else { "" }
     ))?
     .execute(rusqlite::params_from_iter(
         [
@@ -157,6 +160,7 @@ pub fn set_state(
             Sql::Integer(state_kind.is_running() as i64),
             Sql::Integer(state_kind.is_finished() as i64),
             run_id.as_str().to_string().into(),
+            Sql::Integer(beat as i64),
         ]
         .into_iter()
         .chain((kind == RunKind::Flow).then_some(Sql::Integer(reschedule as i64))),
@@ -181,9 +185,19 @@ pub fn set_state(
     Ok(())
 }
 
-/// `set_flow_run_states` / `set_task_run_states`: all the given states, or none. Returns the
-/// runs' ids in order.
-pub fn set_states(conn: &Connection, scope: &Scope, kind: RunKind, input: &SetStates) -> Result<Vec<Id>, ApiError> {
+/// The answer for one state of `set_flow_run_states` / `set_task_run_states`.
+#[derive(Debug, serde::Serialize)]
+pub struct StateAnswer {
+    pub id: Id,
+    /// `SUCCESS`, or `QUEUED` when a task tag limit kept a task run from Running (its state is
+    /// then unchanged and the engine waits before trying again).
+    pub status: &'static str,
+    pub message: Option<String>,
+}
+
+/// `set_flow_run_states` / `set_task_run_states`: all the given states, or none. A flow run set
+/// Submitted by an agent (`X-PREFECT-AGENT-ID`) records the agent.
+pub fn set_states(conn: &Connection, caller: &Caller, kind: RunKind, input: &SetStates) -> Result<Vec<StateAnswer>, ApiError> {
     let mut out = Vec::with_capacity(input.states.len());
     for s in &input.states {
         let parsed;
@@ -194,8 +208,20 @@ pub fn set_states(conn: &Connection, scope: &Scope, kind: RunKind, input: &SetSt
             }
             other => other,
         };
-        set_state(conn, scope, kind, &s.run_id, s.version, state, s.flow_run_version)?;
-        out.push(s.run_id.clone());
+        let named = |name: StateKind| matches!(type_field(state), TypeField::Named(n) if n == name.name());
+        if kind == RunKind::Task && named(StateKind::Running) {
+            tenant_of(conn, &caller.scope, Entity::TaskRun, &s.run_id)?;
+            if let Some(tag) = task_tag_limits::full_tag(conn, &s.run_id)? {
+                let message = format!("Queued by concurrency limit on tag {tag:?}.");
+                out.push(StateAnswer { id: s.run_id.clone(), status: "QUEUED", message: Some(message) });
+                continue;
+            }
+        }
+        set_state(conn, &caller.scope, kind, &s.run_id, s.version, state, s.flow_run_version)?;
+        if let (RunKind::Flow, true, Some(agent_id)) = (kind, named(StateKind::Submitted), &caller.headers.agent_id) {
+            agents::submitted(conn, &s.run_id, agent_id)?;
+        }
+        out.push(StateAnswer { id: s.run_id.clone(), status: "SUCCESS", message: None });
     }
     Ok(out)
 }
@@ -217,7 +243,7 @@ pub fn cancel_flow_run(conn: &Connection, scope: &Scope, id: &Id) -> Result<Opti
         Some(k) if k.is_running() => StateKind::Cancelling,
         _ => StateKind::Cancelled,
     };
-    let message = if new == StateKind::Cancelling { "Flow run is cancelling..." } else { "Flow run is cancelled." };
+    let message = if new == StateKind::Cancelling { "Flow run is cancelling" } else { "Flow run is cancelled" };
     let state = serde_json::to_value(StateDraft::<J>::new(new, message)).map_err(|e| ApiError::bad_input(e.to_string()))?;
     set_state(conn, scope, RunKind::Flow, id, None, &state, None)?;
     Ok(Some(new.name().to_string()))

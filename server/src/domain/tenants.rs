@@ -2,8 +2,10 @@
 //! "default".
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
 
 use super::Id;
+use crate::app::Scope;
 use crate::db::now;
 use crate::error::ApiError;
 
@@ -12,7 +14,7 @@ pub fn create(conn: &Connection, name: &str, slug: &str) -> Result<Id, ApiError>
         return Err(ApiError::bad_input("tenant name and slug must not be empty"));
     }
     if by_slug(conn, slug)?.is_some() {
-        return Err(ApiError::bad_input(format!("a tenant with slug {slug:?} already exists")));
+        return Err(ApiError::uniqueness());
     }
     let id = Id::random();
     conn.execute(
@@ -41,4 +43,23 @@ pub fn first(conn: &Connection) -> Result<Option<Id>, ApiError> {
 
 pub fn exists(conn: &Connection, id: &Id) -> Result<bool, ApiError> {
     Ok(conn.query_row("SELECT 1 FROM tenant WHERE id = ?", [id], |_| Ok(())).optional()?.is_some())
+}
+
+/// `auth_info` (Prefect Cloud): who the token is, and its tenant, which `Client(api_key=...)`
+/// takes as its own. Open mode has no users: the default tenant.
+#[derive(Debug, Serialize)]
+pub struct AuthInfo {
+    pub tenant_id: Option<Id>,
+    pub user_id: Option<String>,
+    /// Set for Cloud's old API tokens only; this server issues none.
+    pub api_token_scope: Option<String>,
+}
+
+pub fn auth_info(conn: &Connection, scope: &Scope) -> Result<AuthInfo, ApiError> {
+    Ok(match scope {
+        Scope::Open => AuthInfo { tenant_id: first(conn)?, user_id: None, api_token_scope: None },
+        Scope::Tenant { user_id, tenant_id, .. } => {
+            AuthInfo { tenant_id: Some(Id::stored(tenant_id.clone())), user_id: Some(user_id.clone()), api_token_scope: None }
+        }
+    })
 }

@@ -9,11 +9,11 @@ use serde_json::{json, Value as J};
 
 use super::hasura::RelCache;
 use super::selection_order::order_like_document;
-use crate::app::RequestAuth;
+use crate::app::{PrefectHeaders, RequestAuth};
 use crate::error::{API_ERROR, VALIDATION_FAILED};
 
 /// The answer to `body`, or why the body is not a GraphQL request (a 400).
-pub async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, &'static str> {
+pub async fn execute(schema: &Schema, auth: &RequestAuth, prefect: &PrefectHeaders, body: J) -> Result<J, &'static str> {
     let J::Object(mut body) = body else { return Err("the body must be a JSON object {query, variables, operationName}") };
     let Some(J::String(query)) = body.remove("query") else { return Err("the body has no `query` string") };
     let variables = match body.remove("variables") {
@@ -32,7 +32,7 @@ pub async fn execute(schema: &Schema, auth: &RequestAuth, body: J) -> Result<J, 
         _ => None,
     };
     let started = Instant::now();
-    let mut req = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(auth.clone()).data(RelCache::default());
+    let mut req = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(auth.clone()).data(prefect.clone()).data(RelCache::default());
     if let Some(op) = &op {
         req = req.operation_name(op.clone());
     }

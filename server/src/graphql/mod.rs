@@ -14,7 +14,7 @@ use async_graphql::Value;
 use prefect_wasm::core::documents::is_uuid;
 use serde_json::Value as J;
 
-use crate::app::{scope_of, RequestAuth, SharedApp};
+use crate::app::{scope_of, Caller, PrefectHeaders, RequestAuth, SharedApp};
 use crate::domain::Time;
 
 pub const PYTHON_LAYER_SDL: &str = include_str!("../python_layer.graphql");
@@ -58,8 +58,9 @@ fn root_field(name: &str, ty: TypeRef) -> Field {
             FieldFuture::new(async move {
                 let app = ctx.data::<SharedApp>()?.clone();
                 let scope = scope_of(&app, ctx.data_opt::<RequestAuth>())?;
+                let caller = Caller { scope, headers: ctx.data_opt::<PrefectHeaders>().cloned().unwrap_or_default() };
                 let args = Value::Object(ctx.args.as_index_map().clone()).into_json()?;
-                let out = tokio::task::spawn_blocking(move || resolve(&app, &scope, &args)).await.map_err(internal)??;
+                let out = tokio::task::spawn_blocking(move || resolve(&app, &caller, &args)).await.map_err(internal)??;
                 json_to_field(out)
             })
         })

@@ -10,8 +10,11 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value as J};
 
-use crate::app::{scope_of, App, RequestAuth, Scope};
-use crate::domain::flows::{self, CreateFlow, FlowChange};
+use crate::app::{scope_of, App, Caller, RequestAuth, Scope};
+use crate::domain::agents::{self, RegisterAgent};
+use crate::domain::flow_groups::{self, FlowGroupChange, FlowGroupDescription, FlowGroupLabels, FlowGroupParameters, FlowGroupRunConfig};
+use crate::domain::flows::{self, CreateFlow, CreateFlowFromCompressed, FlowChange, RegisterEdges, RegisterTasks};
+use crate::domain::task_tag_limits::{self, UpdateTaskTagLimit};
 use crate::domain::flow_runs::{self, CreateFlowRun};
 use crate::domain::logs::{self, WriteLogs};
 use crate::domain::projects::{self, CreateProject, ProjectChange};
@@ -21,8 +24,8 @@ use crate::domain::task_runs::{self, TaskRunKey};
 use crate::domain::{reference_data, tenants, Id};
 use crate::error::ApiError;
 
-/// A root field's resolver, given the caller's scope and the field's arguments as JSON.
-pub type Resolver = Arc<dyn Fn(&App, &Scope, &J) -> Result<J, ApiError> + Send + Sync>;
+/// A root field's resolver, given the caller and the field's arguments as JSON.
+pub type Resolver = Arc<dyn Fn(&App, &Caller, &J) -> Result<J, ApiError> + Send + Sync>;
 
 /// A field that runs without an access token (`log_in` and the rest of the token flow).
 pub type TokenResolver = Arc<dyn Fn(&App, Option<&RequestAuth>, &J) -> Result<J, ApiError> + Send + Sync>;
@@ -39,18 +42,22 @@ fn to_json(value: impl serde::Serialize) -> Result<J, ApiError> {
 fn mutation<I: DeserializeOwned, O: serde::Serialize>(
     op: impl Fn(&Transaction<'_>, &Scope, I) -> Result<O, ApiError> + Send + Sync + 'static,
 ) -> Option<Resolver> {
-    Some(Arc::new(move |app, scope, args| {
+    mutation_by(move |tx, caller, input| op(tx, &caller.scope, input))
+}
+
+/// A mutation that also reads Prefect's headers (the agent's id, the library's version).
+fn mutation_by<I: DeserializeOwned, O: serde::Serialize>(
+    op: impl Fn(&Transaction<'_>, &Caller, I) -> Result<O, ApiError> + Send + Sync + 'static,
+) -> Option<Resolver> {
+    Some(Arc::new(move |app, caller, args| {
         let input = read_input(args)?;
-        to_json(app.db.write(|tx| op(tx, scope, input))?)
+        to_json(app.db.write(|tx| op(tx, caller, input))?)
     }))
 }
 
-/// A read: `op` on the `input` argument.
-fn read<I: DeserializeOwned, O: serde::Serialize>(op: impl Fn(&Connection, &Scope, I) -> Result<O, ApiError> + Send + Sync + 'static) -> Option<Resolver> {
-    Some(Arc::new(move |app, scope, args| {
-        let input = read_input(args)?;
-        to_json(app.db.read(|c| op(c, scope, input))?)
-    }))
+/// A read: `op` on the caller and the field's arguments.
+fn read(op: impl Fn(&Connection, &Caller, &J) -> Result<J, ApiError> + Send + Sync + 'static) -> Option<Resolver> {
+    Some(Arc::new(move |app, caller, args| app.db.read(|c| op(c, caller, args))))
 }
 
 fn id_payload(id: Id) -> J {
@@ -110,8 +117,25 @@ struct NewTenant {
 }
 
 /// The states answer of `set_flow_run_states` / `set_task_run_states`.
-fn states_payload(ids: Vec<Id>) -> J {
-    json!({ "states": ids.into_iter().map(|id| json!({"id": id, "status": "SUCCESS", "message": null})).collect::<Vec<_>>() })
+fn states_payload(answers: Vec<states::StateAnswer>) -> J {
+    json!({ "states": answers })
+}
+
+#[derive(Deserialize)]
+struct AgentRef {
+    agent_id: Id,
+}
+#[derive(Deserialize)]
+struct LimitRef {
+    limit_id: Id,
+}
+
+/// A mutation on a flow's flow group settings (`enable_flow_heartbeat` and the like).
+fn flow_group_setting(change: FlowGroupChange) -> Option<Resolver> {
+    mutation(move |tx, scope, i: FlowRef| {
+        let group = flow_groups::of_flow(tx, scope, &i.flow_id)?;
+        flow_groups::change(tx, scope, &group, change.clone()).map(success)
+    })
 }
 
 /// The resolver of root field `name`; `None` when this server does not bind it.
@@ -128,14 +152,15 @@ pub fn resolver(name: &str) -> Option<Resolver> {
             }))
         })),
         "reference_data" => Some(Arc::new(|_, _, _| Ok(reference_data::reference_data()))),
-        "get_task_run_info" => Some(Arc::new(|app, scope, args| {
+        "get_task_run_info" => read(|c, caller, args| {
             let id = Id::parse(args.get("task_run_id").and_then(J::as_str).unwrap_or_default())?;
-            to_json(app.db.read(|c| task_runs::info(c, scope, &id))?)
-        })),
-        "create_tenant" => Some(Arc::new(|app, scope, args| {
+            to_json(task_runs::info(c, &caller.scope, &id)?)
+        }),
+        "auth_info" => read(|c, caller, _| to_json(tenants::auth_info(c, &caller.scope)?)),
+        "create_tenant" => Some(Arc::new(|app, caller, args| {
             let t: NewTenant = read_input(args)?;
             let id = app.db.write(|tx| tenants::create(tx, &t.name, &t.slug))?;
-            if let (Some(auth), Scope::Tenant { user_id, .. }) = (&app.auth, scope) {
+            if let (Some(auth), Scope::Tenant { user_id, .. }) = (&app.auth, &caller.scope) {
                 auth.grant(user_id, id.as_str());
             }
             Ok(id_payload(id))
@@ -151,6 +176,32 @@ pub fn resolver(name: &str) -> Option<Resolver> {
         }),
         "delete_project" => mutation(|tx, scope, i: ProjectRef| projects::delete_project(tx, scope, &i.project_id).map(success)),
         "create_flow" => mutation(|tx, scope, i: CreateFlow| flows::create(tx, scope, &i).map(id_payload)),
+        "create_flow_from_compressed_string" => {
+            mutation(|tx, scope, i: CreateFlowFromCompressed| flows::create(tx, scope, &i.decompressed()?).map(id_payload))
+        }
+        "register_tasks" => mutation(|tx, scope, i: RegisterTasks| flows::register_tasks(tx, scope, &i).map(success)),
+        "register_edges" => mutation(|tx, scope, i: RegisterEdges| flows::register_edges(tx, scope, &i).map(success)),
+        "enable_flow_heartbeat" => flow_group_setting(FlowGroupChange::heartbeat(true)),
+        "disable_flow_heartbeat" => flow_group_setting(FlowGroupChange::heartbeat(false)),
+        "enable_flow_lazarus_process" => flow_group_setting(FlowGroupChange::lazarus(true)),
+        "disable_flow_lazarus_process" => flow_group_setting(FlowGroupChange::lazarus(false)),
+        "set_flow_group_labels" => mutation(|tx, scope, i: FlowGroupLabels| {
+            flow_groups::change(tx, scope, &i.flow_group_id, FlowGroupChange::Labels(i.labels)).map(success)
+        }),
+        "set_flow_group_default_parameters" => mutation(|tx, scope, i: FlowGroupParameters| {
+            let parameters = flow_groups::parameters_object(i.parameters)?;
+            flow_groups::change(tx, scope, &i.flow_group_id, FlowGroupChange::DefaultParameters(parameters)).map(success)
+        }),
+        "set_flow_group_description" => mutation(|tx, scope, i: FlowGroupDescription| {
+            flow_groups::change(tx, scope, &i.flow_group_id, FlowGroupChange::Description(i.description)).map(success)
+        }),
+        "set_flow_group_run_config" => mutation(|tx, scope, i: FlowGroupRunConfig| {
+            flow_groups::change(tx, scope, &i.flow_group_id, FlowGroupChange::RunConfig(i.run_config)).map(success)
+        }),
+        "register_agent" => mutation_by(|tx, caller, i: RegisterAgent| agents::register(tx, caller, &i).map(id_payload)),
+        "delete_agent" => mutation(|tx, scope, i: AgentRef| agents::delete_agent(tx, scope, &i.agent_id).map(success)),
+        "update_task_tag_limit" => mutation(|tx, scope, i: UpdateTaskTagLimit| task_tag_limits::update(tx, scope, &i).map(id_payload)),
+        "delete_task_tag_limit" => mutation(|tx, scope, i: LimitRef| task_tag_limits::delete_limit(tx, scope, &i.limit_id).map(success)),
         "archive_flow" => mutation(|tx, scope, i: FlowRef| flows::change(tx, scope, &i.flow_id, FlowChange::Archive).map(success)),
         "set_schedule_active" => mutation(|tx, scope, i: FlowRef| flows::change(tx, scope, &i.flow_id, FlowChange::ScheduleActive(true)).map(success)),
         "set_schedule_inactive" => mutation(|tx, scope, i: FlowRef| flows::change(tx, scope, &i.flow_id, FlowChange::ScheduleActive(false)).map(success)),
@@ -167,9 +218,10 @@ pub fn resolver(name: &str) -> Option<Resolver> {
             let id = task_runs::get_or_create(tx, scope, &i)?;
             task_runs::info(tx, scope, &id)
         }),
-        "get_runs_in_queue" => read(|c, scope, i: RunsInQueue| Ok(json!({ "flow_run_ids": queue::runs_in_queue(c, scope, &i)? }))),
-        "set_flow_run_states" => mutation(|tx, scope, i: SetStates| states::set_states(tx, scope, RunKind::Flow, &i).map(states_payload)),
-        "set_task_run_states" => mutation(|tx, scope, i: SetStates| states::set_states(tx, scope, RunKind::Task, &i).map(states_payload)),
+        // a mutation in Prefect's SDL; it writes the calling agent's last_queried
+        "get_runs_in_queue" => mutation_by(|tx, caller, i: RunsInQueue| Ok(json!({ "flow_run_ids": queue::runs_in_queue(tx, caller, &i)? }))),
+        "set_flow_run_states" => mutation_by(|tx, caller, i: SetStates| states::set_states(tx, caller, RunKind::Flow, &i).map(states_payload)),
+        "set_task_run_states" => mutation_by(|tx, caller, i: SetStates| states::set_states(tx, caller, RunKind::Task, &i).map(states_payload)),
         "cancel_flow_run" => mutation(|tx, scope, i: FlowRunRef| Ok(json!({ "state": states::cancel_flow_run(tx, scope, &i.flow_run_id)? }))),
         "write_run_logs" => mutation(|tx, scope, i: WriteLogs| logs::write(tx, scope, &i).map(success)),
         _ => None,

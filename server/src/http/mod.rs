@@ -20,7 +20,7 @@ use serde_json::{json, Value as J};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::{RequestAuth, SharedApp};
+use crate::app::{PrefectHeaders, RequestAuth, SharedApp};
 use crate::error::BAD_USER_INPUT;
 use crate::graphql::execute::execute;
 pub use body_limit::BODY_LIMIT;
@@ -105,12 +105,14 @@ async fn graphql(State(st): State<HttpState>, headers: HeaderMap, body: Result<B
         _ => None,
     };
     let auth = RequestAuth { bearer, claims };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let prefect = PrefectHeaders { agent_id: header("x-prefect-agent-id"), core_version: header("x-prefect-core-version") };
     // Batches (array bodies) are refused: Prefect's API takes one operation per request, and a
     // batch would let one request run unbounded work or mix a write into a read.
     if body.is_array() {
         return error_body(StatusCode::BAD_REQUEST, "batched requests are not supported: send one {query, variables} object", BAD_USER_INPUT);
     }
-    match execute(&st.schema, &auth, body).await {
+    match execute(&st.schema, &auth, &prefect, body).await {
         Ok(v) => axum::Json(v).into_response(),
         Err(message) => error_body(StatusCode::BAD_REQUEST, message, BAD_USER_INPUT),
     }

@@ -125,7 +125,7 @@ fn cond(sb: &mut Sb, t: &Table, alias: &str, exp: &J) -> Result<(), ApiError> {
             }
             name => {
                 if let Some((_, ty)) = t.col(name) {
-                    compare(sb, &format!("{alias}.\"{name}\""), ty, v)?;
+                    compare(sb, &t.column_sql(alias, name), ty, v)?;
                 } else if let Some(rel) = t.rel(name) {
                     let target = table(rel.target);
                     let a = sb.alias();
@@ -255,7 +255,7 @@ fn order_terms(sb: &mut Sb, t: &Table, alias: &str, ob: &J, out: &mut Vec<(Strin
         if t.col(key).is_some() {
             let dir = v.as_str().and_then(|d| ORDER_DIRS.iter().find(|(n, _)| *n == d)).map(|(_, s)| *s);
             let dir = dir.ok_or_else(|| ApiError::bad_input(format!("invalid order {v}")))?;
-            out.push((format!("{alias}.\"{key}\""), dir));
+            out.push((t.column_sql(alias, key), dir));
         } else if let Some(rel) = t.rel(key).filter(|r| !r.many) {
             let target = table(rel.target);
             let a = sb.alias();
@@ -331,7 +331,7 @@ impl Selection {
                 if t.col(c).is_none() {
                     return Err(ApiError::bad_input(format!("unknown column {c}")));
                 }
-                parts.push(format!("t0.\"{c}\""));
+                parts.push(t.column_sql("t0", c));
             }
             where_sql = format!(
                 "({where_sql}) AND t0.rowid IN (SELECT rid FROM (SELECT t0.rowid AS rid, ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {order_sql}) AS rn FROM \"{}\" t0 WHERE {where_sql}) WHERE rn = 1)",
@@ -383,7 +383,7 @@ impl Selection {
                 return Err(ApiError::bad_input(format!("unknown column {c}")));
             }
         }
-        let cols = columns.iter().enumerate().map(|(i, c)| format!("t0.\"{c}\" AS c{i}")).collect::<Vec<_>>();
+        let cols = columns.iter().enumerate().map(|(i, c)| format!("{} AS c{i}", self.table.column_sql("t0", c))).collect::<Vec<_>>();
         let (inner, params) = if cols.is_empty() { self.limited("1") } else { self.limited(&cols.join(", ")) };
         let sql = if cols.is_empty() {
             format!("SELECT count(*) FROM ({inner})")
@@ -400,7 +400,7 @@ impl Selection {
     /// `max` or `min` of one column over the selected rows.
     pub fn extreme(&self, conn: &rusqlite::Connection, func: &str, col: &str) -> Result<Sql, ApiError> {
         let func = if func == "max" { "max" } else { "min" };
-        let (inner, params) = self.limited(&format!("t0.\"{col}\" AS v"));
+        let (inner, params) = self.limited(&format!("{} AS v", self.table.column_sql("t0", col)));
         let sql = format!("SELECT {func}(v) FROM ({inner})");
         let mut st = conn.prepare_cached(&sql)?;
         Ok(st.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)

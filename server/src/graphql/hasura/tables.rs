@@ -43,6 +43,9 @@ pub struct Table {
     pub rels: &'static [Rel],
     /// The column rows are scoped by in auth mode (the tenant's own id for `tenant`).
     pub tenant_col: &'static str,
+    /// Columns computed from other tables (Hasura's computed fields): the column's SQL, `{t}`
+    /// standing for this table's alias.
+    pub computed: &'static [(&'static str, &'static str)],
 }
 
 impl Table {
@@ -52,8 +55,15 @@ impl Table {
     pub fn rel(&self, name: &str) -> Option<&Rel> {
         self.rels.iter().find(|r| r.name == name)
     }
+    /// Column `name` of the row aliased `alias`, as SQL.
+    pub fn column_sql(&self, alias: &str, name: &str) -> String {
+        match self.computed.iter().find(|(c, _)| *c == name) {
+            Some((_, sql)) => format!("({})", sql.replace("{t}", alias)),
+            None => format!("{alias}.\"{name}\""),
+        }
+    }
     pub fn select_list(&self, alias: &str) -> String {
-        self.columns.iter().map(|(c, _)| format!("{alias}.\"{c}\"")).collect::<Vec<_>>().join(", ")
+        self.columns.iter().map(|(c, _)| self.column_sql(alias, c)).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -76,6 +86,7 @@ pub static TABLES: &[Table] = &[
         ],
         rels: &[arr("projects", "project", "tenant_id"), arr("flows", "flow", "tenant_id")],
         tenant_col: "id",
+        computed: &[],
     },
     Table {
         name: "project",
@@ -85,6 +96,7 @@ pub static TABLES: &[Table] = &[
         ],
         rels: &[obj("tenant", "tenant", "tenant_id"), arr("flows", "flow", "project_id")],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "flow",
@@ -94,14 +106,47 @@ pub static TABLES: &[Table] = &[
             ("version_group_id", Text), ("archived", Bool), ("core_version", Text),
             ("schedule", Json), ("is_schedule_active", Bool), ("serialized_flow", Json),
             ("environment", Json), ("run_config", Json), ("storage", Json), ("parameters", Json),
-            ("flow_group_id", Uuid),
+            ("flow_group_id", Uuid), ("settings", Json),
         ],
         rels: &[
             obj("project", "project", "project_id"), obj("tenant", "tenant", "tenant_id"),
+            obj("flow_group", "flow_group", "flow_group_id"),
             arr("tasks", "task", "flow_id"), arr("edges", "edge", "flow_id"),
             arr("flow_runs", "flow_run", "flow_id"),
         ],
         tenant_col: "tenant_id",
+        // Cloud's per-flow settings; Prefect Server keeps them on the flow group, which is what
+        // the engine's `flow { settings }` (heartbeat_enabled) then reads.
+        computed: &[("settings", "SELECT coalesce(g.settings, '{}') FROM flow_group g WHERE g.id = {t}.flow_group_id")],
+    },
+    Table {
+        name: "flow_group",
+        columns: &[
+            ("id", Uuid), ("created", Time), ("updated", Time), ("tenant_id", Uuid), ("name", Text),
+            ("description", Text), ("settings", Json), ("labels", Json), ("schedule", Json),
+            ("default_parameters", Json), ("run_config", Json),
+        ],
+        rels: &[obj("tenant", "tenant", "tenant_id"), arr("flows", "flow", "flow_group_id")],
+        tenant_col: "tenant_id",
+        computed: &[],
+    },
+    Table {
+        name: "agent",
+        columns: &[
+            ("id", Uuid), ("created", Time), ("updated", Time), ("tenant_id", Uuid), ("name", Text),
+            ("type", Text), ("core_version", Text), ("labels", Json), ("agent_config_id", Uuid),
+            ("last_queried", Time),
+        ],
+        rels: &[obj("tenant", "tenant", "tenant_id"), arr("flow_runs", "flow_run", "agent_id")],
+        tenant_col: "tenant_id",
+        computed: &[],
+    },
+    Table {
+        name: "task_tag_limit",
+        columns: &[("id", Uuid), ("created", Time), ("updated", Time), ("tenant_id", Uuid), ("tag", Text), ("limit", Int)],
+        rels: &[obj("tenant", "tenant", "tenant_id")],
+        tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "task",
@@ -118,6 +163,7 @@ pub static TABLES: &[Table] = &[
             arr("downstream_edges", "edge", "upstream_task_id"),
         ],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "edge",
@@ -131,6 +177,7 @@ pub static TABLES: &[Table] = &[
             obj("downstream_task", "task", "downstream_task_id"),
         ],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "flow_run",
@@ -145,11 +192,12 @@ pub static TABLES: &[Table] = &[
             ("serialized_state", Json),
         ],
         rels: &[
-            obj("flow", "flow", "flow_id"), obj("tenant", "tenant", "tenant_id"),
+            obj("flow", "flow", "flow_id"), obj("tenant", "tenant", "tenant_id"), obj("agent", "agent", "agent_id"),
             arr("states", "flow_run_state", "flow_run_id"),
             arr("task_runs", "task_run", "flow_run_id"), arr("logs", "log", "flow_run_id"),
         ],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "task_run",
@@ -165,6 +213,7 @@ pub static TABLES: &[Table] = &[
             arr("states", "task_run_state", "task_run_id"), arr("logs", "log", "task_run_id"),
         ],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "flow_run_state",
@@ -175,6 +224,7 @@ pub static TABLES: &[Table] = &[
         ],
         rels: &[obj("flow_run", "flow_run", "flow_run_id")],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "task_run_state",
@@ -185,6 +235,7 @@ pub static TABLES: &[Table] = &[
         ],
         rels: &[obj("task_run", "task_run", "task_run_id")],
         tenant_col: "tenant_id",
+        computed: &[],
     },
     Table {
         name: "log",
@@ -195,6 +246,7 @@ pub static TABLES: &[Table] = &[
         ],
         rels: &[obj("flow_run", "flow_run", "flow_run_id"), obj("task_run", "task_run", "task_run_id")],
         tenant_col: "tenant_id",
+        computed: &[],
     },
 ];
 
