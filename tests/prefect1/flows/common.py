@@ -1,8 +1,15 @@
 """What every test flow shares: its storage (the flow's own file, so the agent loads it from the
 checkout, no pickles), its run config (the test labels) and its result (LocalResult under the
-process's PREFECT__HOME_DIR)."""
+process's PREFECT__HOME_DIR).
+
+The result is given to the Flow itself: `flow.register()` gives a flow without one its storage's
+result, but only in the registering process; the flow the agent's `prefect execute flow-run`
+loads from this file would have none, and its tasks' states would then carry an unpersisted
+`Result` instead of a LocalResult reference."""
 import os
 
+import prefect
+from prefect.engine.results import LocalResult
 from prefect.run_configs import LocalRun
 from prefect.storage import Local
 
@@ -17,3 +24,7 @@ def storage_for(path):
 
 def run_config():
     return LocalRun(labels=[TEST_LABEL])
+
+
+def result():
+    return LocalResult(dir=os.path.join(prefect.config.home_dir, "results"))

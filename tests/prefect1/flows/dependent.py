@@ -5,7 +5,7 @@ import prefect
 from prefect import Flow, Parameter, task
 from prefect.engine.results import PrefectResult
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task
@@ -27,6 +27,6 @@ def load(values):
     return total
 
 
-with Flow("prefect1-dependent", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-dependent", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     n = Parameter("n", default=4)
     load(transform(extract(n)))

@@ -1,7 +1,7 @@
 """A failing task and its downstream task: the run ends Failed, `explode` Failed, `after` TriggerFailed."""
 from prefect import Flow, task
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task
@@ -14,5 +14,5 @@ def after(value):
     return value
 
 
-with Flow("prefect1-failing", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-failing", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     after(explode())

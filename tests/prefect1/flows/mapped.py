@@ -3,7 +3,7 @@
 from prefect import Flow, task
 from prefect.engine.results import PrefectResult
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task
@@ -21,5 +21,5 @@ def total(values):
     return sum(values)
 
 
-with Flow("prefect1-mapped", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-mapped", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     total(double.map(items()))

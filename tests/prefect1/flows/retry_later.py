@@ -6,7 +6,7 @@ import datetime
 
 from prefect import Flow, task
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task(max_retries=1, retry_delay=datetime.timedelta(minutes=11))
@@ -14,5 +14,5 @@ def later():
     raise RuntimeError("fails now, retried in 11 minutes")
 
 
-with Flow("prefect1-retry-later", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-retry-later", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     later()

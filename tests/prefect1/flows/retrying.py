@@ -5,7 +5,7 @@ import datetime
 import prefect
 from prefect import Flow, task
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task(max_retries=2, retry_delay=datetime.timedelta(seconds=2))
@@ -15,5 +15,5 @@ def flaky():
     return "ok on attempt %d" % prefect.context.get("task_run_count")
 
 
-with Flow("prefect1-retrying", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-retrying", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     flaky()

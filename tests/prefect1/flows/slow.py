@@ -4,7 +4,7 @@ import time
 import prefect
 from prefect import Flow, task
 
-from common import run_config, storage_for
+from common import result, run_config, storage_for
 
 
 @task
@@ -21,5 +21,5 @@ def after_long(value):
     return value
 
 
-with Flow("prefect1-slow", storage=storage_for(__file__), run_config=run_config()) as flow:
+with Flow("prefect1-slow", storage=storage_for(__file__), run_config=run_config(), result=result()) as flow:
     after_long(long_task())
