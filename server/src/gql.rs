@@ -50,7 +50,7 @@ fn handler(name: &str) -> Option<Handler> {
                 "backend": if app.auth.is_some() { "CLOUD" } else { "SERVER" },
                 "mode": "normal",
                 "version": env!("CARGO_PKG_VERSION"),
-                "core_version": prefect_wasm::core::state::PREFECT_CORE_VERSION,
+                "core_version": prefect_wasm::client_core::state::PREFECT_CORE_VERSION,
                 "release_timestamp": "2026-12-01T00:00:00+00:00",
             }))
         },

@@ -1,7 +1,7 @@
 //! The Python-layer operations and Prefect's server rules. Everything that writes goes through
 //! here (the GraphQL mutations and the simulated agent alike), inside one transaction per call.
 
-use prefect_wasm::core::state::{StateKind, MAX_STATE_PAYLOAD_BYTES, PREFECT_CORE_VERSION};
+use prefect_wasm::client_core::state::{StateKind, MAX_STATE_PAYLOAD_BYTES, PREFECT_CORE_VERSION};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value as J};
 

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prefect_wasm::core::state::{StateKind, PREFECT_CORE_VERSION};
+use prefect_wasm::client_core::state::{StateKind, PREFECT_CORE_VERSION};
 use rand::Rng;
 use serde_json::{json, Value as J};
 
