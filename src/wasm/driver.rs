@@ -1,5 +1,7 @@
-//! One GraphQL exchange over `fetch`: per-attempt timeout, the caller's `AbortSignal`, retries
-//! as `core::retry` decides, and the answer classified as `core::error` says.
+//! The one driver of the core's machines (`client_core::runner`): it sends each request through
+//! `fetch.js` with the attempt's timeout and the caller's signal, sleeps when told, runs the
+//! shared token refresh, and hands every outcome back. Whatever the operation, this is the only
+//! async code: one `future_to_promise` for every method.
 //!
 //! One attempt is one call into `fetch.js` (fetch, status, `Retry-After` and the body text in
 //! one crossing; the text stays a JS string and is parsed there, never copied into wasm). The
@@ -8,48 +10,46 @@
 //! the caller's signal (ABORTED). So the outcome never depends on what fetch rejects with (an
 //! `abort("reason")` can make it reject with a non-Error) or how a runtime words it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
-use crate::core::error::{classify_graphql_errors, code_for_fetch_rejection, code_for_status, status_message, ErrorCode, GraphqlErrorView};
-use crate::core::retry::{failure_for_status, Failure, Idempotency, RetryPolicy};
+use crate::client_core::config::ClientState;
+use crate::client_core::http::{Answer, Failure, FailureKind, Outcome, Request};
+use crate::client_core::runner::{Env, Input, Runner, Step};
 
-use super::js::{self, describe, error_name, from_js, is_nullish, is_plain_object, Error, Result};
+use super::args::{self, describe, error_name, is_nullish, Error, Result};
+use super::error::to_js_error;
 
 #[wasm_bindgen(module = "/src/wasm/fetch.js")]
 extern "C" {
     /// Resolves to an `Answer` (or undefined: not a `Response`); rejects with a `Rejection`.
-    /// Throws synchronously for a header fetch would refuse. `extra` and `signal` may be
-    /// undefined.
+    /// Throws synchronously for a header fetch would refuse. `body`, `extra` and `signal` may
+    /// be undefined.
     #[wasm_bindgen(catch, js_name = attempt)]
-    fn fetch_attempt(url: &str, body: &JsValue, extra: &JsValue, timeout_ms: Option<f64>, signal: &JsValue) -> core::result::Result<Promise, JsValue>;
+    fn fetch_attempt(method: &str, url: &str, body: &JsValue, extra: &JsValue, timeout_ms: f64, signal: &JsValue) -> core::result::Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = checkHeaders)]
     fn check_extra_headers(extra: &JsValue) -> core::result::Result<(), JsValue>;
 
-    type Answer;
+    type FetchAnswer;
     #[wasm_bindgen(method, getter)]
-    fn status(this: &Answer) -> u16;
+    fn status(this: &FetchAnswer) -> u16;
     #[wasm_bindgen(method, getter, js_name = retryAfter)]
-    fn retry_after(this: &Answer) -> Option<String>;
+    fn retry_after(this: &FetchAnswer) -> Option<String>;
     #[wasm_bindgen(method, getter)]
-    fn text(this: &Answer) -> JsValue;
+    fn text(this: &FetchAnswer) -> JsValue;
 
     type Rejection;
     #[wasm_bindgen(method, getter)]
     fn kind(this: &Rejection) -> u8;
     #[wasm_bindgen(method, getter)]
     fn error(this: &Rejection) -> JsValue;
-
-    /// A parsed answer (a plain JSON object: reading a field cannot throw).
-    type Envelope;
-    #[wasm_bindgen(method, getter)]
-    fn errors(this: &Envelope) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn data(this: &Envelope) -> JsValue;
 }
 
 #[wasm_bindgen]
@@ -59,83 +59,67 @@ extern "C" {
     fn json_parse(text: &JsValue) -> core::result::Result<JsValue, JsValue>;
 }
 
-/// Everything one exchange needs.
-pub struct Request<'a> {
-    pub url: &'a str,
-    /// The JSON text to POST, a JS string (built in JS, never copied through wasm).
-    pub body: &'a JsValue,
-    pub headers: &'a [(String, String)],
-    pub tenant_id: Option<&'a str>,
-    pub bearer: Option<&'a str>,
-    pub signal: Option<&'a AbortSignal>,
-    pub timeout_ms: f64,
-    pub policy: RetryPolicy,
-    pub idempotency: Idempotency,
+/// What a JS `Client` holds: the core's client state, and the shared refresh in flight.
+pub struct Inner {
+    pub state: RefCell<ClientState<JsValue>>,
+    refreshing: RefCell<Option<Promise>>,
 }
 
-struct Raw {
-    status: u16,
-    retry_after: Option<String>,
-    /// The body, a JS string.
-    text: JsValue,
+impl Inner {
+    pub fn new(state: ClientState<JsValue>) -> Rc<Inner> {
+        Rc::new(Inner { state: RefCell::new(state), refreshing: RefCell::new(None) })
+    }
 }
 
-/// Sends the request (retrying transient failures) and resolves to the answer's `data`.
-pub async fn exchange(request: &Request<'_>) -> Result<JsValue> {
-    let raw = send(request).await?;
-    interpret(raw)
+/// The Promise of a method: the core's verdict on the arguments, then the run.
+pub fn start(client: &Rc<Inner>, built: Result<Runner<JsValue>>, signal: Option<AbortSignal>) -> Promise {
+    match built {
+        Ok(runner) => spawn(client.clone(), Rc::new(RefCell::new(runner)), signal, Input::Start),
+        Err(error) => Promise::reject(&to_js_error(error)),
+    }
 }
 
-fn aborted(signal: Option<&AbortSignal>) -> Error {
-    let mut error = Error::new(ErrorCode::Aborted, "the request was aborted");
-    if let Some(signal) = signal {
-        let reason = signal.reason();
-        if !is_nullish(&reason) {
-            error.cause = Some(reason);
+/// Drives `runner` from `input` until it yields or ends, as a Promise that settles with the
+/// value or a `PrefectError`.
+pub fn spawn(client: Rc<Inner>, runner: Rc<RefCell<Runner<JsValue>>>, signal: Option<AbortSignal>, input: Input<JsValue>) -> Promise {
+    future_to_promise(async move { drive(&client, &runner, signal.as_ref(), input).await.map_err(to_js_error) })
+}
+
+fn env() -> Env {
+    Env { now_ms: args::now_ms(), random: js_sys::Math::random() }
+}
+
+fn reason(signal: Option<&AbortSignal>) -> Option<JsValue> {
+    signal.map(|s| s.reason()).filter(|r| !is_nullish(r))
+}
+
+async fn drive(client: &Rc<Inner>, runner: &RefCell<Runner<JsValue>>, signal: Option<&AbortSignal>, mut input: Input<JsValue>) -> Result<JsValue> {
+    loop {
+        let step = runner.borrow_mut().step(input, &mut client.state.borrow_mut(), env());
+        input = match step {
+            Step::Send(request) => Input::Answered(attempt(&request, signal).await),
+            Step::Wait(ms) => match sleep(ms, signal).await {
+                true => Input::Resumed,
+                false => Input::Aborted(reason(signal)),
+            },
+            Step::StartRefresh(refresh) => {
+                // Runs on its own (no caller's signal): other calls join it while it is in flight.
+                let promise = spawn(client.clone(), Rc::new(RefCell::new(refresh)), None, Input::Start);
+                *client.refreshing.borrow_mut() = Some(promise.clone());
+                let _ = JsFuture::from(promise).await;
+                Input::Resumed
+            }
+            Step::JoinRefresh => {
+                let promise = client.refreshing.borrow().clone();
+                if let Some(promise) = promise {
+                    let _ = JsFuture::from(promise).await;
+                }
+                Input::Resumed
+            }
+            Step::Yield(value) => return Ok(value),
+            Step::Done(result) => return result,
         }
     }
-    error
-}
-
-async fn send(request: &Request<'_>) -> Result<Raw> {
-    let extra = extra_headers(request);
-    let mut retry = 0;
-    loop {
-        let failure = match attempt(request, extra.as_ref()).await {
-            Ok(raw) if matches!(raw.status, 429 | 502 | 503 | 504) => {
-                let failure = failure_for_status(raw.status, raw.retry_after.as_deref(), js::now_ms());
-                match request.policy.next_delay_ms(retry, failure, request.idempotency, js_sys::Math::random()) {
-                    Some(delay) => delay,
-                    None => return Ok(raw),
-                }
-            }
-            Ok(raw) => return Ok(raw),
-            Err((error, failure)) => match request.policy.next_delay_ms(retry, failure, request.idempotency, js_sys::Math::random()) {
-                Some(delay) => delay,
-                None => return Err(error),
-            },
-        };
-        sleep(failure, request.signal).await?;
-        retry += 1;
-    }
-}
-
-/// The headers beyond Content-Type and Accept, in the order they are set (later ones win):
-/// the custom ones, the tenant, the bearer. None when there are none (the common case).
-fn extra_headers(request: &Request<'_>) -> Option<Array> {
-    if request.headers.is_empty() && request.tenant_id.is_none() && request.bearer.is_none() {
-        return None;
-    }
-    let extra = header_pairs(request.headers);
-    if let Some(tenant) = request.tenant_id {
-        extra.push(&JsValue::from_str("X-PREFECT-TENANT-ID"));
-        extra.push(&JsValue::from_str(tenant));
-    }
-    if let Some(token) = request.bearer {
-        extra.push(&JsValue::from_str("Authorization"));
-        extra.push(&JsValue::from_str(&format!("Bearer {token}")));
-    }
-    Some(extra)
 }
 
 /// `[name, value, name, value, ...]`, the form fetch.js takes.
@@ -148,40 +132,40 @@ fn header_pairs(headers: &[(String, String)]) -> Array {
     pairs
 }
 
-async fn attempt(request: &Request<'_>, extra: Option<&Array>) -> core::result::Result<Raw, (Error, Failure)> {
-    if request.signal.is_some_and(|s| s.aborted()) {
-        return Err((aborted(request.signal), Failure::Permanent));
+fn failed(kind: FailureKind, detail: String, cause: Option<JsValue>) -> Outcome<JsValue> {
+    Outcome::Failed(Failure { kind, detail, cause })
+}
+
+async fn attempt(request: &Request<JsValue>, signal: Option<&AbortSignal>) -> Outcome<JsValue> {
+    if signal.is_some_and(|s| s.aborted()) {
+        return failed(FailureKind::Aborted, String::new(), reason(signal));
     }
-    let timeout = request.timeout_ms.is_finite().then_some(request.timeout_ms);
-    let url = request.url;
     let none = JsValue::UNDEFINED;
-    let extra: &JsValue = extra.map_or(&none, |a| a.as_ref());
-    let signal: &JsValue = request.signal.map_or(&none, |s| s.as_ref());
-    let promise = fetch_attempt(url, request.body, extra, timeout, signal)
-        .map_err(|e| (Error::invalid(format!("invalid request header: {}", describe(&e))), Failure::Permanent))?;
+    let extra: JsValue = if request.headers.is_empty() { JsValue::UNDEFINED } else { header_pairs(&request.headers).into() };
+    let body = request.body.as_ref().unwrap_or(&none);
+    let signal_js: &JsValue = signal.map_or(&none, |s| s.as_ref());
+    let promise = match fetch_attempt(request.method.as_str(), &request.url, body, &extra, request.timeout_ms, signal_js) {
+        Ok(promise) => promise,
+        Err(e) => return failed(FailureKind::InvalidHeader, describe(&e), None),
+    };
     match JsFuture::from(promise).await {
-        Ok(answer) if answer.is_undefined() => {
-            Err((Error::new(ErrorCode::Network, "fetch resolved to something that is not a Response"), Failure::Permanent))
-        }
+        Ok(answer) if answer.is_undefined() => failed(FailureKind::NotAResponse, String::new(), None),
         Ok(answer) => {
-            let answer: Answer = answer.unchecked_into();
-            Ok(Raw { status: answer.status(), retry_after: answer.retry_after(), text: answer.text() })
+            let answer: FetchAnswer = answer.unchecked_into();
+            let body = json_parse(&answer.text()).ok();
+            Outcome::Answered(Answer { status: answer.status(), retry_after: answer.retry_after(), body })
         }
         Err(rejection) => {
             let rejection: Rejection = rejection.unchecked_into();
-            let kind = rejection.kind();
-            let e = rejection.error();
-            match code_for_fetch_rejection(kind == 1, kind == 2, error_name(&e).as_deref()) {
-                ErrorCode::Aborted => Err((aborted(request.signal), Failure::Permanent)),
-                ErrorCode::Timeout => Err((
-                    Error::new(ErrorCode::Timeout, format!("no answer from {url} within {} ms", request.timeout_ms as u64)),
-                    Failure::Timeout,
-                )),
-                _ => {
-                    let mut error = Error::new(ErrorCode::Network, format!("could not reach {url}: {}", describe(&e)));
-                    error.cause = Some(e);
-                    Err((error, Failure::Network))
-                }
+            let error = rejection.error();
+            let kind = match rejection.kind() {
+                1 => FailureKind::Timeout,
+                2 => FailureKind::Aborted,
+                _ => FailureKind::of_rejection(error_name(&error).as_deref()),
+            };
+            match kind {
+                FailureKind::Aborted => failed(kind, String::new(), reason(signal)),
+                _ => failed(kind, describe(&error), Some(error)),
             }
         }
     }
@@ -192,84 +176,29 @@ pub fn check_headers(headers: &[(String, String)]) -> Result<()> {
     check_extra_headers(&header_pairs(headers)).map_err(|e| Error::invalid(format!("options.headers: {}", describe(&e))))
 }
 
-/// Waits `ms` between attempts; the caller's signal cuts the wait short (ABORTED).
-async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<()> {
+/// Waits `ms`; false when the caller's signal cut the wait short.
+async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> bool {
+    if signal.is_some_and(|s| s.aborted()) {
+        return false;
+    }
     let mut timer = None;
     let mut listener: Option<Function> = None;
     let promise = Promise::new(&mut |resolve, reject| {
-        timer = js::set_timeout(&resolve, ms).ok();
+        timer = args::set_timeout(&resolve, ms).ok();
         if let Some(signal) = signal {
             let _ = signal.add_event_listener_with_callback("abort", &reject);
             listener = Some(reject);
         }
     });
     if timer.is_none() {
-        return Ok(());
+        return true;
     }
     let outcome = JsFuture::from(promise).await;
     if let Some(timer) = &timer {
-        js::clear_timeout(timer);
+        args::clear_timeout(timer);
     }
     if let (Some(signal), Some(listener)) = (signal, &listener) {
         let _ = signal.remove_event_listener_with_callback("abort", listener);
     }
-    outcome.map(|_| ()).map_err(|_| aborted(signal))
-}
-
-/// Classifies a response: HTTP status, then JSON, then GraphQL `errors`.
-fn interpret(raw: Raw) -> Result<JsValue> {
-    let json = json_parse(&raw.text).ok();
-    let parsed = json.clone().filter(is_plain_object).map(JsCast::unchecked_into::<Envelope>);
-    let (errors, data) = match &parsed {
-        Some(envelope) => (envelope.errors(), envelope.data()),
-        None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
-    };
-    let error_views = || -> Vec<GraphqlErrorView> {
-        if js_sys::Array::is_array(&errors) {
-            from_js::<Vec<GraphqlErrorView>>(errors.clone(), "errors").unwrap_or_else(|_| vec![GraphqlErrorView::default()])
-        } else {
-            Vec::new()
-        }
-    };
-
-    if let Some(code) = code_for_status(raw.status) {
-        let views = error_views();
-        let (code, message) = match (code, views.is_empty()) {
-            (ErrorCode::Http, false) => match classify_graphql_errors(&views) {
-                (ErrorCode::Graphql, m) => (ErrorCode::Http, format!("{}: {m}", status_message(raw.status))),
-                specific => specific,
-            },
-            (code, false) => (code, classify_graphql_errors(&views).1),
-            (code, true) => (code, status_message(raw.status)),
-        };
-        let mut error = Error::new(code, message).with_status(raw.status);
-        if !views.is_empty() {
-            error.errors = Some(errors);
-        }
-        return Err(error);
-    }
-
-    let Some(_) = &parsed else {
-        let what = if json.is_some() { "not a JSON object" } else { "not JSON" };
-        return Err(Error::decode(format!("the server's answer (HTTP {}) is {what}", raw.status)).with_status(raw.status));
-    };
-    if !is_nullish(&errors) {
-        if !js_sys::Array::is_array(&errors) {
-            return Err(Error::decode("the answer's `errors` is not an array").with_status(raw.status));
-        }
-        let views = error_views();
-        if !views.is_empty() {
-            let (code, message) = classify_graphql_errors(&views);
-            let mut error = Error::new(code, message).with_status(raw.status);
-            error.errors = Some(errors);
-            if !is_nullish(&data) {
-                error.data = Some(data);
-            }
-            return Err(error);
-        }
-    }
-    if data.is_undefined() {
-        return Err(Error::decode("the answer has neither `data` nor `errors`").with_status(raw.status));
-    }
-    Ok(data)
+    outcome.is_ok()
 }

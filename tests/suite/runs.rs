@@ -22,7 +22,7 @@ async fn create_and_get_state() {
     ));
     let created = ok(flow_runs.create(flow_id.clone().into(), Some(options.clone()))).await;
     let id = gets(&created, "id");
-    assert!(prefect_wasm::core::documents::is_uuid(&id), "{id}");
+    assert!(prefect_wasm::client_core::uuid::is_uuid(&id), "{id}");
     // Idempotent on the key.
     let again = ok(flow_runs.create(flow_id.clone().into(), Some(options))).await;
     assert_eq!(gets(&again, "id"), id);
