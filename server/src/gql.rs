@@ -144,16 +144,14 @@ fn auth_handler(name: &str) -> Option<AuthHandler> {
             Ok(tokens(need_auth(app)?.log_in(&req_str(i, "email")?, &req_str(i, "password")?)?))
         },
         "refresh_token" => |app, req, args| {
+            // As prefect 0.15.13's `Client._refresh_access_token` sends it: the refresh token as
+            // the Bearer, the session's access token (expired or not) in `input.access_token`.
             let auth = need_auth(app)?;
-            let token = req_str(input(args), "access_token")?;
-            // the refresh token is sent as the bearer; an (expired or valid) access token of
-            // ours there is tolerated, anything else is refused
-            if let Some(bearer) = req.and_then(|r| r.bearer.as_deref()) {
-                if bearer != token && !bearer.starts_with("pdsa.") {
-                    return Err(ApiError::unauthenticated("the bearer token must be the refresh token"));
-                }
-            }
-            Ok(tokens(auth.refresh(&token)?))
+            let access_token = req_str(input(args), "access_token")?;
+            let refresh_token = req
+                .and_then(|r| r.bearer.as_deref())
+                .ok_or_else(|| ApiError::unauthenticated("refresh_token needs the refresh token as the Bearer token"))?;
+            Ok(tokens(auth.refresh(refresh_token, &access_token)?))
         },
         "switch_tenant" => |app, req, args| {
             let auth = need_auth(app)?;
