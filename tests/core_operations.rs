@@ -77,13 +77,17 @@ fn drive(runner: Runner<Value>, client: &mut ClientState<Value>, now: f64, serve
     Drive { result, sent: tasks.sent, waits: tasks.waits }
 }
 
+type Results = Vec<Option<Result<Value, Error<Value>>>>;
+/// A task: its runner, the input it goes on with, the refresh task it waits for.
+type Task = (Runner<Value>, Option<Input<Value>>, Option<usize>);
+
 /// Several operations in flight: each round, every task that can go on takes one step. A task
 /// that joins a refresh goes on once the refresh task has ended.
 struct Tasks<'a> {
     client: &'a mut ClientState<Value>,
     now: f64,
-    tasks: Vec<(Runner<Value>, Option<Input<Value>>, Option<usize>)>,
-    results: Vec<Option<Result<Value, Error<Value>>>>,
+    tasks: Vec<Task>,
+    results: Results,
     latest_refresh: Option<usize>,
     sent: Vec<Sent>,
     waits: Vec<f64>,
@@ -309,10 +313,12 @@ fn a_token_about_to_expire_is_refreshed_before_the_call() {
     assert_eq!(d.sent.len(), 1);
 }
 
-#[test]
-fn concurrent_refusals_share_one_refresh_and_each_call_is_sent_once_more() {
+/// `calls` operations on `document` at once, for a logged-in session, against a server that
+/// answers the refresh with the tokens "a2"/"r2", accepts "a2" and meets any other token with
+/// `refusal`. What was sent, and each operation's result.
+fn refused_until_refreshed(calls: usize, document: &str, refusal: Outcome<Value>) -> (Vec<Sent>, Results) {
     let mut c = logged_in();
-    let runners: Vec<_> = (0..4).map(|_| graphql(&c, "mutation { do_it }")).collect();
+    let runners: Vec<_> = (0..calls).map(|_| graphql(&c, document)).collect();
     let mut tasks = Tasks::new(&mut c, 0.0);
     for runner in runners {
         tasks.spawn(runner);
@@ -323,12 +329,22 @@ fn concurrent_refusals_share_one_refresh_and_each_call_is_sent_once_more() {
         } else if s.bearer.as_deref() == Some("a2") {
             ok(json!({"token": "a2"}))
         } else {
-            gql_error("UNAUTHENTICATED")
+            refusal.clone()
         }
     });
-    assert_eq!(tasks.sent.iter().filter(|s| s.query.contains("refresh_token(")).count(), 1);
-    assert_eq!(tasks.sent.iter().filter(|s| s.query.contains("do_it")).count(), 8, "each call twice: refused, then accepted");
-    for result in &tasks.results[..4] {
+    (tasks.sent, tasks.results)
+}
+
+fn refreshes(sent: &[Sent]) -> usize {
+    sent.iter().filter(|s| s.query.contains("refresh_token(")).count()
+}
+
+#[test]
+fn concurrent_refusals_share_one_refresh_and_each_call_is_sent_once_more() {
+    let (sent, results) = refused_until_refreshed(4, "mutation { do_it }", gql_error("UNAUTHENTICATED"));
+    assert_eq!(refreshes(&sent), 1);
+    assert_eq!(sent.iter().filter(|s| s.query.contains("do_it")).count(), 8, "each call twice: refused, then accepted");
+    for result in &results[..4] {
         assert_eq!(result.as_ref().unwrap(), &Ok(json!({"token": "a2"})));
     }
 }
@@ -341,8 +357,8 @@ fn a_failed_refresh_fails_every_call_waiting_for_it_and_a_call_is_refreshed_once
     for runner in runners {
         tasks.spawn(runner);
     }
-    tasks.run(&mut |s| if s.query.contains("refresh_token(") { gql_error("UNAUTHENTICATED") } else { gql_error("UNAUTHENTICATED") });
-    assert_eq!(tasks.sent.iter().filter(|s| s.query.contains("refresh_token(")).count(), 1);
+    tasks.run(&mut |_| gql_error("UNAUTHENTICATED"));
+    assert_eq!(refreshes(&tasks.sent), 1);
     for result in &tasks.results[..3] {
         assert_eq!(result.as_ref().unwrap().as_ref().unwrap_err().code, ErrorCode::Unauthenticated);
     }
@@ -747,25 +763,11 @@ proptest! {
         }
     }
 
-    /// However the calls interleave with the refusals, concurrent calls send one refresh.
+    /// However many calls are refused at once (a 401 here), they send one refresh.
     #[test]
     fn one_refresh_for_any_number_of_refused_calls(calls in 1usize..8) {
-        let mut c = logged_in();
-        let runners: Vec<_> = (0..calls).map(|_| graphql(&c, "{ q }")).collect();
-        let mut tasks = Tasks::new(&mut c, 0.0);
-        for runner in runners {
-            tasks.spawn(runner);
-        }
-        tasks.run(&mut |s| {
-            if s.query.contains("refresh_token(") {
-                ok(json!({"refresh_token": tokens("a2", "r2", "1970-01-01T01:00:00Z")}))
-            } else if s.bearer.as_deref() == Some("a2") {
-                ok(json!({}))
-            } else {
-                status(401, None)
-            }
-        });
-        prop_assert_eq!(tasks.sent.iter().filter(|s| s.query.contains("refresh_token(")).count(), 1);
-        prop_assert!(tasks.results[..calls].iter().all(|r| matches!(r, Some(Ok(_)))));
+        let (sent, results) = refused_until_refreshed(calls, "{ q }", status(401, None));
+        prop_assert_eq!(refreshes(&sent), 1);
+        prop_assert!(results[..calls].iter().all(|r| matches!(r, Some(Ok(_)))));
     }
 }

@@ -32,7 +32,7 @@ pub trait Json: Clone + Sized + 'static {
     /// (a `null` field is `Some(null)`).
     fn get(&self, key: &str) -> Option<Self>;
     /// An array's length; `None` when `self` is not an array.
-    fn len(&self) -> Option<usize>;
+    fn array_len(&self) -> Option<usize>;
     fn at(&self, index: usize) -> Option<Self>;
     fn as_string(&self) -> Option<String>;
     fn as_f64(&self) -> Option<f64>;
@@ -122,7 +122,7 @@ mod native {
         fn get(&self, key: &str) -> Option<Self> {
             self.as_object()?.get(key).cloned()
         }
-        fn len(&self) -> Option<usize> {
+        fn array_len(&self) -> Option<usize> {
             self.as_array().map(Vec::len)
         }
         fn at(&self, index: usize) -> Option<Self> {

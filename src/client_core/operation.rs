@@ -79,7 +79,8 @@ pub fn answer<V>(event: Event<V>) -> Result<V, Error<V>> {
     }
 }
 
-/// An event the operation's sequence does not allow (a bug, reported instead of a panic).
+/// An event the operation's sequence does not allow: a bug, reported as an error instead of a
+/// panic (DECODE, the nearest code: the client could not make sense of what happened).
 pub fn unexpected<V>() -> Error<V> {
     Error::new(super::error::ErrorCode::Decode, "prefect-wasm: an operation got an event out of order")
 }

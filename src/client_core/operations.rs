@@ -2,7 +2,7 @@
 //! the client's protocol, ready for a driver. The bindings call these and never look at the
 //! protocol. An `Err` is the caller's mistake (INVALID_ARGUMENT): nothing was sent.
 
-use super::config::{positive_ms, Api, ClientState};
+use super::config::{number_text, positive_ms, Api, ClientState};
 use super::error::Error;
 use super::json::Json;
 use super::operation::Operation;
@@ -12,7 +12,6 @@ use super::run_kind::RunKind;
 use super::runner::{Deadline, Runner};
 use super::state::StateSpec;
 use super::uuid::require_uuid;
-use super::config::number_text;
 
 /// `FlowRuns.create`'s arguments.
 #[derive(Clone, Debug, Default, PartialEq)]

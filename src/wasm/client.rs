@@ -36,11 +36,6 @@ fn install_panic_hook() {
     });
 }
 
-/// A rejected Promise for arguments that could not even be read.
-pub(crate) fn rejected(error: Error) -> Promise {
-    Promise::reject(&to_js_error(error))
-}
-
 #[wasm_bindgen]
 impl Client {
     /// `new Client({ api, apiServer, graphqlServer, token, tenantId, headers, timeoutMs, retries })`.
@@ -68,7 +63,7 @@ impl Client {
     pub fn graphql(&self, query: JsValue, variables: Option<JsValue>, options: Option<JsValue>) -> Promise {
         let signal = match Options::new(options, "options").and_then(|o| o.signal("signal")) {
             Ok(signal) => signal,
-            Err(e) => return rejected(e),
+            Err(e) => return driver::reject(e),
         };
         let built = operations::graphql(&self.inner.state.borrow(), query, variables.unwrap_or(JsValue::UNDEFINED));
         driver::start(&self.inner, built, signal)

@@ -75,8 +75,13 @@ impl Inner {
 pub fn start(client: &Rc<Inner>, built: Result<Runner<JsValue>>, signal: Option<AbortSignal>) -> Promise {
     match built {
         Ok(runner) => spawn(client.clone(), Rc::new(RefCell::new(runner)), signal, Input::Start),
-        Err(error) => Promise::reject(&to_js_error(error)),
+        Err(error) => reject(error),
     }
+}
+
+/// A rejected Promise (arguments refused before anything was sent).
+pub fn reject(error: Error) -> Promise {
+    Promise::reject(&to_js_error(error))
 }
 
 /// Drives `runner` from `input` until it yields or ends, as a Promise that settles with the

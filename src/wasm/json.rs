@@ -45,7 +45,7 @@ impl Json for JsValue {
         }
         Reflect::get(self, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined())
     }
-    fn len(&self) -> Option<usize> {
+    fn array_len(&self) -> Option<usize> {
         self.dyn_ref::<Array>().map(|a| a.length() as usize)
     }
     fn at(&self, index: usize) -> Option<Self> {

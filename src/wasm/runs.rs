@@ -12,7 +12,7 @@ use crate::client_core::run_kind::RunKind;
 use crate::client_core::state::StateSpec;
 
 use super::args::{self, is_plain_object, string_arg, Error, Options, Result};
-use super::client::{rejected, Client};
+use super::client::Client;
 use super::driver::{self, Inner};
 use super::error::to_js_error;
 use super::live_clients::client_arg;
@@ -215,7 +215,7 @@ impl Runs {
                 let built = operations::wait(&self.client.state.borrow(), self.kind, id, self.id_name, args, args::now_ms());
                 driver::start(&self.client, built, signal)
             }
-            Err(e) => rejected(e),
+            Err(e) => driver::reject(e),
         }
     }
 

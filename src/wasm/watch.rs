@@ -47,7 +47,7 @@ impl StateWatch {
     /// True once the states have ended (or the arguments were refused).
     #[wasm_bindgen(getter)]
     pub fn done(&self) -> bool {
-        self.runner.as_ref().map_or(true, |r| r.borrow().is_done())
+        self.runner.as_ref().is_none_or(|r| r.borrow().is_done())
     }
 }
 

@@ -50,7 +50,7 @@ pub fn classify_graphql_errors(errors: &[GraphqlErrorView]) -> (ErrorCode, Strin
 }
 
 fn views<V: Json>(errors: &V) -> Vec<GraphqlErrorView> {
-    (0..errors.len().unwrap_or(0)).filter_map(|i| errors.at(i)).map(|e| GraphqlErrorView::read(&e)).collect()
+    (0..errors.array_len().unwrap_or(0)).filter_map(|i| errors.at(i)).map(|e| GraphqlErrorView::read(&e)).collect()
 }
 
 /// The answer's `data`, or the error it stands for.

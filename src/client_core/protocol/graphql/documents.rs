@@ -334,7 +334,7 @@ impl<V: Json> IntoJson<V> for &Tenant {
 /// `tenant { id name slug }`; `None` when it is not a list of such.
 pub fn tenants<V: Json>(data: &V) -> Option<Vec<Tenant>> {
     let list = data.get("tenant")?;
-    (0..list.len()?)
+    (0..list.array_len()?)
         .map(|i| {
             let t = list.at(i)?;
             Some(Tenant { id: t.string_field("id")?, name: t.string_field("name")?, slug: t.string_field("slug")? })
