@@ -100,6 +100,11 @@ impl<V: Clone> Session<V> {
     pub fn access_token(&self) -> Option<&str> {
         self.tokens.as_ref().map(|t| t.access_token.as_str())
     }
+    /// The `Authorization` header the session's calls carry (a REST session's Basic credentials
+    /// will come in here too).
+    pub fn authorization(&self) -> Option<String> {
+        self.access_token().map(|token| format!("Bearer {token}"))
+    }
     pub fn refresh_token(&self) -> Option<&str> {
         self.tokens.as_ref()?.refresh_token.as_deref()
     }

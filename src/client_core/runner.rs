@@ -166,13 +166,13 @@ impl<V: super::json::Json> Runner<V> {
         if let Some(tenant) = &client.session.tenant_id {
             headers.push(("X-PREFECT-TENANT-ID".into(), tenant.clone()));
         }
-        let bearer = match &pending.call.auth {
-            CallAuth::Session { .. } => client.session.access_token(),
+        let authorization = match &pending.call.auth {
+            CallAuth::Session { .. } => client.session.authorization(),
             CallAuth::Anonymous => None,
-            CallAuth::Bearer(token) => Some(token.as_str()),
+            CallAuth::Bearer(token) => Some(format!("Bearer {token}")),
         };
-        if let Some(token) = bearer {
-            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        if let Some(value) = authorization {
+            headers.push(("Authorization".into(), value));
         }
         let call = &pending.call;
         Step::Send(Request { method: call.method, url: call.url.clone(), headers, body: call.body.clone(), timeout_ms })
