@@ -67,7 +67,7 @@ pub fn graphql<V: Json>(client: &ClientState<V>, query: V, variables: V) -> Buil
 
 pub fn login<V: Json>(client: &ClientState<V>, email: String, password: String, slug: Option<String>, id: Option<String>) -> Built<V> {
     match client.config.api {
-        Api::Graphql => ready(graphql::session::login(&client.config, email, password, slug, id)),
+        Api::Graphql => ready(graphql::session::login(email, password, slug, id)),
         Api::Rest => Err(rest()),
     }
 }
@@ -80,8 +80,11 @@ pub fn refresh_token<V: Json>(client: &ClientState<V>) -> Built<V> {
 }
 
 /// The refresh a runner starts for the session at generation `started`.
-pub(crate) fn refresh_tokens<V: Json>(config: &super::config::Config, started: u64) -> Box<dyn Operation<V>> {
-    graphql::session::refresh_tokens(config, started)
+pub(crate) fn refresh_tokens<V: Json>(api: Api, started: u64) -> Box<dyn Operation<V>> {
+    match api {
+        // REST sessions have no refresh token, so the runner never starts a refresh for them.
+        Api::Graphql | Api::Rest => graphql::session::refresh_tokens(started),
+    }
 }
 
 pub fn create_flow_run<V: Json>(client: &ClientState<V>, args: CreateArgs<V>) -> Built<V> {
@@ -94,21 +97,21 @@ pub fn create_flow_run<V: Json>(client: &ClientState<V>, args: CreateArgs<V>) ->
 /// `what` names the id argument in messages (`flowRunId`, `taskRunId`).
 pub fn get_state<V: Json>(client: &ClientState<V>, kind: RunKind, id: String, what: &str) -> Built<V> {
     match client.config.api {
-        Api::Graphql => ready(graphql::runs::get_state(&client.config, kind, id, what)),
+        Api::Graphql => ready(graphql::runs::get_state(kind, id, what)),
         Api::Rest => Err(rest()),
     }
 }
 
 pub fn set_state<V: Json>(client: &ClientState<V>, kind: RunKind, args: SetStateArgs<V>, what: &str, now_ms: f64) -> Built<V> {
     match client.config.api {
-        Api::Graphql => ready(graphql::runs::set_state(&client.config, kind, args, what, now_ms)),
+        Api::Graphql => ready(graphql::runs::set_state(kind, args, what, now_ms)),
         Api::Rest => Err(rest()),
     }
 }
 
 pub fn run<V: Json>(client: &ClientState<V>, id: String, start_tasks: Option<Vec<String>>, inputs: Option<V>, now_ms: f64) -> Built<V> {
     match client.config.api {
-        Api::Graphql => ready(graphql::runs::run(&client.config, id, start_tasks, inputs, now_ms)),
+        Api::Graphql => ready(graphql::runs::run(id, start_tasks, inputs, now_ms)),
         Api::Rest => Err(rest()),
     }
 }

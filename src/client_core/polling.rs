@@ -3,7 +3,6 @@
 //! `watch` yields the current state and then each new one, and ends after a finished one.
 //! Between reads it sleeps so that reads start `intervalMs` apart.
 
-use super::config::Config;
 use super::json::Json;
 use super::operation::{unexpected, Context, Event, Next, Operation};
 use super::run_kind::RunKind;
@@ -14,7 +13,7 @@ pub const DEFAULT_INTERVAL_MS: f64 = 1000.0;
 /// are finished.
 #[derive(Clone, Copy)]
 pub struct Reader<V> {
-    pub read: fn(&Config, RunKind, String) -> Box<dyn Operation<V>>,
+    pub read: fn(RunKind, String) -> Box<dyn Operation<V>>,
     pub is_finished: fn(&str) -> bool,
 }
 
@@ -67,7 +66,7 @@ impl<V: Json> Poll<V> {
 
     fn read(&mut self, cx: &mut Context<'_, V>) -> Next<V> {
         self.last_read_ms = cx.now_ms;
-        let mut read = (self.reader.read)(cx.config, self.kind, self.id.clone());
+        let mut read = (self.reader.read)(self.kind, self.id.clone());
         let next = read.next(Event::Start, cx);
         self.current = Some(read);
         self.after_read(next, cx)

@@ -261,7 +261,7 @@ impl<V: super::json::Json> Runner<V> {
             }
             Ticket::Start => {
                 self.waiting = Waiting::Refresh { seen, for_op };
-                Step::StartRefresh(Runner::new(super::operations::refresh_tokens(&client.config, seen)))
+                Step::StartRefresh(Runner::new(super::operations::refresh_tokens(client.config.api, seen)))
             }
         }
     }

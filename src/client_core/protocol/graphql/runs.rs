@@ -65,26 +65,25 @@ impl<V: Json> Operation<V> for Create<V> {
 }
 
 /// `getState(id)`; `what` names the argument in messages.
-pub fn get_state<V: Json>(config: &Config, kind: RunKind, id: String, what: &str) -> Result<Box<dyn Operation<V>>, Error<V>> {
+pub fn get_state<V: Json>(kind: RunKind, id: String, what: &str) -> Result<Box<dyn Operation<V>>, Error<V>> {
     require_uuid(&id, what)?;
-    Ok(read_operation(config, kind, id))
+    Ok(read_operation(kind, id))
 }
 
 /// The read behind `getState` (and `wait`/`watch`), for an id already checked.
-pub fn read_operation<V: Json>(config: &Config, kind: RunKind, id: String) -> Box<dyn Operation<V>> {
-    Box::new(GetState { config: config.clone(), kind, id })
+pub fn read_operation<V: Json>(kind: RunKind, id: String) -> Box<dyn Operation<V>> {
+    Box::new(GetState { kind, id })
 }
 
 struct GetState {
-    config: Config,
     kind: RunKind,
     id: String,
 }
 
 impl<V: Json> Operation<V> for GetState {
-    fn next(&mut self, event: Event<V>, _: &mut Context<'_, V>) -> Next<V> {
+    fn next(&mut self, event: Event<V>, cx: &mut Context<'_, V>) -> Next<V> {
         match event {
-            Event::Start => Next::Call(step_try!(read_call(&self.config, self.kind, &self.id))),
+            Event::Start => Next::Call(step_try!(read_call(cx.config, self.kind, &self.id))),
             event => Next::Done(answer(event).and_then(|data| read_run(&data, self.kind, &self.id)).map(IntoJson::into_json)),
         }
     }
@@ -110,7 +109,7 @@ pub fn read_run<V: Json>(data: &V, kind: RunKind, id: &str) -> Result<RunState<V
 }
 
 /// `setState(id, state, { result, expectedState, force })` at `now_ms`.
-pub fn set_state<V: Json>(config: &Config, kind: RunKind, args: SetStateArgs<V>, what: &str, now_ms: f64) -> Result<Box<dyn Operation<V>>, Error<V>> {
+pub fn set_state<V: Json>(kind: RunKind, args: SetStateArgs<V>, what: &str, now_ms: f64) -> Result<Box<dyn Operation<V>>, Error<V>> {
     require_uuid(&args.id, what)?;
     if args.force {
         return Err(Error::invalid("options.force is for Prefect 2/3 servers (api: \"rest\"): Prefect 1.x has no orchestration rules to skip"));
@@ -124,26 +123,26 @@ pub fn set_state<V: Json>(config: &Config, kind: RunKind, args: SetStateArgs<V>,
         Some(value) => Some(json_text(value, "options.result")?.as_string().unwrap_or_default()),
     };
     let draft = state::build_state(args.state, &format_rfc3339_ms(now_ms), location, None).map_err(|e| Error::invalid(e.0))?;
-    write_state(config, kind, args.id, draft, expected)
+    write_state(kind, args.id, draft, expected)
 }
 
 /// `run(id, { startTasks, inputs })`: a Scheduled state starting now, with `start_tasks` and
 /// `inputs` in its context.
-pub fn run<V: Json>(config: &Config, id: String, start_tasks: Option<Vec<String>>, inputs: Option<V>, now_ms: f64) -> Result<Box<dyn Operation<V>>, Error<V>> {
+pub fn run<V: Json>(id: String, start_tasks: Option<Vec<String>>, inputs: Option<V>, now_ms: f64) -> Result<Box<dyn Operation<V>>, Error<V>> {
     require_uuid(&id, "flowRunId")?;
     let context = RunContext { start_tasks, inputs }.into_json();
     let draft = state::build_state(StateSpec::named(StateKind::Scheduled.name()), &format_rfc3339_ms(now_ms), None, Some(context))
         .map_err(|e| Error::invalid(e.0))?;
-    write_state(config, RunKind::Flow, id, draft, None)
+    write_state(RunKind::Flow, id, draft, None)
 }
 
-fn write_state<V: Json>(config: &Config, kind: RunKind, id: String, draft: StateDraft<V>, expected: Option<StateKind>) -> Result<Box<dyn Operation<V>>, Error<V>> {
+fn write_state<V: Json>(kind: RunKind, id: String, draft: StateDraft<V>, expected: Option<StateKind>) -> Result<Box<dyn Operation<V>>, Error<V>> {
     let state = (&draft).into_json();
     let size = json_text(&state, "state")?.as_string().map_or(0, |text| text.len());
     if size > MAX_STATE_PAYLOAD_BYTES {
         return Err(Error::invalid(format!("the state is {size} bytes of JSON; the server takes at most {MAX_STATE_PAYLOAD_BYTES}")));
     }
-    Ok(Box::new(SetState { config: config.clone(), kind, id, state: Some(state), expected, phase: SetPhase::Read }))
+    Ok(Box::new(SetState { kind, id, state: Some(state), expected, phase: SetPhase::Read }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +153,6 @@ enum SetPhase {
 }
 
 struct SetState<V> {
-    config: Config,
     kind: RunKind,
     id: String,
     state: Option<V>,
@@ -165,27 +163,27 @@ struct SetState<V> {
 impl<V: Json> SetState<V> {
     /// The write, carrying the version just read (so a concurrent writer makes it fail with
     /// VERSION_LOCKING_ERROR). Never repeated: see `retry`.
-    fn write_call(&mut self, version: i64) -> Result<Call<V>, Error<V>> {
+    fn write_call(&mut self, config: &Config, version: i64) -> Result<Call<V>, Error<V>> {
         let state = self.state.take().unwrap_or_else(V::object);
         let id = self.id.clone();
         let document = self.kind.set_document();
         match self.kind {
             RunKind::Flow => {
                 let input = SetStatesInput { states: vec![SetFlowRunState { flow_run_id: id, version, state }] };
-                document_call(&self.config, document, InputVars { input }, Idempotency::Unsafe, SESSION)
+                document_call(config, document, InputVars { input }, Idempotency::Unsafe, SESSION)
             }
             RunKind::Task => {
                 let input = SetStatesInput { states: vec![SetTaskRunState { task_run_id: id, version, state }] };
-                document_call(&self.config, document, InputVars { input }, Idempotency::Unsafe, SESSION)
+                document_call(config, document, InputVars { input }, Idempotency::Unsafe, SESSION)
             }
         }
     }
 }
 
 impl<V: Json> Operation<V> for SetState<V> {
-    fn next(&mut self, event: Event<V>, _: &mut Context<'_, V>) -> Next<V> {
+    fn next(&mut self, event: Event<V>, cx: &mut Context<'_, V>) -> Next<V> {
         if let Event::Start = event {
-            return Next::Call(step_try!(read_call(&self.config, self.kind, &self.id)));
+            return Next::Call(step_try!(read_call(cx.config, self.kind, &self.id)));
         }
         let data = step_try!(answer(event));
         match self.phase {
@@ -194,7 +192,7 @@ impl<V: Json> Operation<V> for SetState<V> {
                 step_try!(state::check_expected(&current.state_type, self.expected).map_err(|m| Error::new(ErrorCode::StateMismatch, m)));
                 let version = step_try!(current.version.ok_or_else(|| Error::decode(format!("run {} has no version", self.id))));
                 self.phase = SetPhase::Write;
-                Next::Call(step_try!(self.write_call(version)))
+                Next::Call(step_try!(self.write_call(cx.config, version)))
             }
             SetPhase::Write => {
                 let status = step_try!(documents::set_status(&data, self.kind).ok_or_else(|| Error::decode("the set state answer has no state")));
@@ -205,7 +203,7 @@ impl<V: Json> Operation<V> for SetState<V> {
                     }
                 }
                 self.phase = SetPhase::ReadAgain;
-                Next::Call(step_try!(read_call(&self.config, self.kind, &self.id)))
+                Next::Call(step_try!(read_call(cx.config, self.kind, &self.id)))
             }
             SetPhase::ReadAgain => Next::Done(read_run(&data, self.kind, &self.id).map(IntoJson::into_json)),
         }

@@ -4,7 +4,6 @@
 use super::documents::{self, InputVars, LogInInput, RefreshTokenInput, SwitchTenantInput, Tenant};
 use super::document_call;
 use crate::client_core::auth::TokenSet;
-use crate::client_core::config::Config;
 use crate::client_core::error::{Error, ErrorCode};
 use crate::client_core::json::{IntoJson, Json};
 use crate::client_core::operation::{answer, step_try, CallAuth, Context, Event, Next, Operation};
@@ -19,7 +18,7 @@ pub enum Account {
 }
 
 /// `login(email, password, { accountId?, accountSlug? })`: an id wins over a slug.
-pub fn login<V: Json>(config: &Config, email: String, password: String, slug: Option<String>, id: Option<String>) -> Result<Box<dyn Operation<V>>, Error<V>> {
+pub fn login<V: Json>(email: String, password: String, slug: Option<String>, id: Option<String>) -> Result<Box<dyn Operation<V>>, Error<V>> {
     if email.is_empty() {
         return Err(Error::invalid("email must not be empty"));
     }
@@ -27,7 +26,7 @@ pub fn login<V: Json>(config: &Config, email: String, password: String, slug: Op
         require_uuid(id, "options.accountId")?;
     }
     let account = id.map(Account::Id).or(slug.map(Account::Slug));
-    Ok(Box::new(Login { config: config.clone(), email, password, account, phase: LoginPhase::LogIn }))
+    Ok(Box::new(Login { email, password, account, phase: LoginPhase::LogIn }))
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +37,6 @@ enum LoginPhase {
 }
 
 struct Login {
-    config: Config,
     email: String,
     password: String,
     account: Option<Account>,
@@ -63,7 +61,7 @@ impl<V: Json> Operation<V> for Login {
         let next_phase = match (&self.phase, event) {
             (LoginPhase::LogIn, Event::Start) => {
                 let input = LogInInput { email: &self.email, password: &self.password };
-                return Next::Call(step_try!(document_call(&self.config, documents::LOG_IN, InputVars { input }, Idempotency::Safe, CallAuth::Anonymous)));
+                return Next::Call(step_try!(document_call(cx.config, documents::LOG_IN, InputVars { input }, Idempotency::Safe, CallAuth::Anonymous)));
             }
             (LoginPhase::LogIn, event) => {
                 let data = step_try!(answer(event));
@@ -93,9 +91,9 @@ impl<V: Json> Operation<V> for Login {
         };
         let call = match &next_phase {
             LoginPhase::Switch(id) => {
-                document_call(&self.config, documents::SWITCH_TENANT, InputVars { input: SwitchTenantInput { tenant_id: id } }, Idempotency::Safe, listing)
+                document_call(cx.config, documents::SWITCH_TENANT, InputVars { input: SwitchTenantInput { tenant_id: id } }, Idempotency::Safe, listing)
             }
-            _ => super::call(&self.config, V::from_str(documents::TENANTS.text), None, Idempotency::Safe, listing),
+            _ => super::call(cx.config, V::from_str(documents::TENANTS.text), None, Idempotency::Safe, listing),
         };
         self.phase = next_phase;
         Next::Call(step_try!(call))
@@ -123,12 +121,11 @@ impl<V: Json> Operation<V> for RefreshNow {
 /// generation `started`. Sent as prefect 0.15.13 sends it: `input.access_token` is the current
 /// (possibly expired) access token, the Bearer is the refresh token. Never repeated on a
 /// transport failure (the refresh token rotates: a first attempt that arrived used it up).
-pub fn refresh_tokens<V: Json>(config: &Config, started: u64) -> Box<dyn Operation<V>> {
-    Box::new(RefreshTokens { config: config.clone(), started })
+pub fn refresh_tokens<V: Json>(started: u64) -> Box<dyn Operation<V>> {
+    Box::new(RefreshTokens { started })
 }
 
 struct RefreshTokens {
-    config: Config,
     started: u64,
 }
 
@@ -139,7 +136,7 @@ impl<V: Json> Operation<V> for RefreshTokens {
                 (Some(access), Some(refresh)) => {
                     let input = InputVars { input: RefreshTokenInput { access_token: access } };
                     let auth = CallAuth::Bearer(refresh.to_string());
-                    match document_call(&self.config, documents::REFRESH_TOKEN, input, Idempotency::Unsafe, auth) {
+                    match document_call(cx.config, documents::REFRESH_TOKEN, input, Idempotency::Unsafe, auth) {
                         Ok(call) => return Next::Call(call),
                         Err(error) => Err(error),
                     }
