@@ -1,4 +1,4 @@
-//! Conformance of every document the client sends (`prefect_wasm::core::documents::ALL`):
+//! Conformance of every document the client sends (`prefect_wasm::client_core::protocol::graphql::documents::ALL`):
 //! - Python-layer documents validate against Prefect Server's own SDL
 //!   (`<workspace>/../shared/reference/prefect-server-schema/`);
 //! - Python-layer and auth documents validate against the dev server's SDL
@@ -15,7 +15,8 @@ use async_graphql_parser::types::{
     BaseType, DocumentOperations, OperationType, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql_parser::{parse_query, parse_schema, Positioned};
-use prefect_wasm::core::documents::{self, Document, Layer};
+use prefect_wasm::client_core::json::IntoJson;
+use prefect_wasm::client_core::protocol::graphql::documents::{self, Document, Layer};
 use serde_json::{json, Value};
 
 #[derive(Default)]
@@ -252,7 +253,7 @@ fn hasura_reads_use_hasura_types() {
 fn variables_fit_the_input_types() {
     use documents::*;
     let schema = prefect_schema();
-    let full_create = serde_json::to_value(InputVars {
+    let full_create = IntoJson::<Value>::into_json(InputVars {
         input: CreateFlowRunInput::<Value> {
             flow_id: "f".into(),
             parameters: Some(json!({})),
@@ -262,16 +263,13 @@ fn variables_fit_the_input_types() {
             idempotency_key: Some("k".into()),
             flow_run_name: Some("n".into()),
         },
-    })
-    .unwrap();
-    let flow_state = serde_json::to_value(InputVars {
+    });
+    let flow_state = IntoJson::<Value>::into_json(InputVars {
         input: SetStatesInput { states: vec![SetFlowRunState { flow_run_id: "r".into(), version: 1, state: json!({"type": "Running"}) }] },
-    })
-    .unwrap();
-    let task_state = serde_json::to_value(InputVars {
+    });
+    let task_state = IntoJson::<Value>::into_json(InputVars {
         input: SetStatesInput { states: vec![SetTaskRunState { task_run_id: "r".into(), version: 1, state: json!({"type": "Running"}) }] },
-    })
-    .unwrap();
+    });
     let mut problems = Vec::new();
     for (value, input_type) in [
         (&full_create, "create_flow_run_input"),
@@ -282,9 +280,9 @@ fn variables_fit_the_input_types() {
     }
     let dev = Schema::load(&[root().join("server/src/python_layer.graphql")]);
     for (value, input_type) in [
-        (serde_json::to_value(InputVars { input: LogInInput { email: "e", password: "p" } }).unwrap(), "log_in_input"),
-        (serde_json::to_value(InputVars { input: RefreshTokenInput { access_token: "r" } }).unwrap(), "refresh_token_input"),
-        (serde_json::to_value(InputVars { input: SwitchTenantInput { tenant_id: "t" } }).unwrap(), "switch_tenant_input"),
+        (IntoJson::<Value>::into_json(InputVars { input: LogInInput { email: "e", password: "p" } }), "log_in_input"),
+        (IntoJson::<Value>::into_json(InputVars { input: RefreshTokenInput { access_token: "r" } }), "refresh_token_input"),
+        (IntoJson::<Value>::into_json(InputVars { input: SwitchTenantInput { tenant_id: "t" } }), "switch_tenant_input"),
     ] {
         assert!(dev.inputs.contains_key(input_type), "dev server defines {input_type}");
         dev.check_input(input_type, &value["input"], input_type, &mut problems);
@@ -321,7 +319,7 @@ fn the_scan_finds_documents() {
     assert!(!looks_like_a_document(r#"format!("{what} must be a string")"#));
 }
 
-/// The client sends nothing but `core::documents` (and the caller's own `graphql()` text).
+/// The client sends nothing but `protocol::graphql::documents` (and the caller's own `graphql()` text).
 #[test]
 fn no_document_text_outside_core_documents() {
     fn scan(dir: &Path, found: &mut Vec<String>) {
@@ -329,7 +327,7 @@ fn no_document_text_outside_core_documents() {
             let path = entry.path();
             if path.is_dir() {
                 scan(&path, found);
-            } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("core/documents.rs") {
+            } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("graphql/documents.rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (n, line) in text.lines().enumerate() {
                     let code = line.split("//").next().unwrap_or("");
@@ -342,5 +340,5 @@ fn no_document_text_outside_core_documents() {
     }
     let mut found = Vec::new();
     scan(&root().join("src"), &mut found);
-    assert!(found.is_empty(), "GraphQL text outside src/core/documents.rs:\n{}", found.join("\n"));
+    assert!(found.is_empty(), "GraphQL text outside src/client_core/protocol/graphql/documents.rs:\n{}", found.join("\n"));
 }

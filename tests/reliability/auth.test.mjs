@@ -65,10 +65,10 @@ async function mustLogIn(url, email, password) {
   assert.ok(tokens?.access_token, `log_in ${email} failed: ${r.status} ${r.text.slice(0, 300)}`);
   return tokens;
 }
-// The dev server takes the refresh token in `input.access_token` (and, when a Bearer is sent, it must
-// be that same refresh token).
-async function refresh(url, tokens) {
-  const r = await post(url, { query: REFRESH, variables: { input: { access_token: tokens.refresh_token } } }, bearer(tokens.refresh_token));
+// As prefect 0.15.13 refreshes: the refresh token as the Bearer, the session's access token (expired
+// or not) in `input.access_token`. `access` overrides the access token sent.
+async function refresh(url, tokens, access = tokens.access_token) {
+  const r = await post(url, { query: REFRESH, variables: { input: { access_token: access } } }, bearer(tokens.refresh_token));
   const t = r.body?.data?.refresh_token;
   if (t) { secrets.add(t.access_token); secrets.add(t.refresh_token); }
   return { r, tokens: t };
@@ -217,6 +217,13 @@ describe("tokens", () => {
     assertRefused(withAccess, "an access token used as refresh token");
     const foreign = await mustLogIn(other.url, "bob@example.com", "bob-password");
     assertRefused((await refresh(main.url, foreign)).r, "another server's refresh token");
+    const t2 = await mustLogIn(main.url, "bob@example.com", "bob-password");
+    const t3 = await mustLogIn(main.url, "bob@example.com", "bob-password");
+    assertRefused((await refresh(main.url, t2, t3.access_token)).r, "a refresh token with another session's access token");
+    assertRefused((await refresh(main.url, t2, t2.refresh_token)).r, "the refresh token in place of the access token");
+    const noBearer = await post(main.url, { query: REFRESH, variables: { input: { access_token: t2.access_token } } });
+    assertRefused(noBearer, "a refresh without the refresh token as Bearer");
+    assert.ok((await refresh(main.url, t2)).tokens?.access_token, "the refused attempts did not use up the refresh token");
   });
 });
 

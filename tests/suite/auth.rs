@@ -23,7 +23,7 @@ async fn login_without_account_lists_tenants() {
     slugs.sort();
     assert_eq!(slugs, ["alice-team", "shared-team"]);
     for i in 0..2 {
-        assert!(prefect_wasm::core::documents::is_uuid(&gets(&tenants, &format!("{i}.id"))));
+        assert!(prefect_wasm::client_core::uuid::is_uuid(&gets(&tenants, &format!("{i}.id"))));
         assert!(get(&tenants, &format!("{i}.name")).is_string());
     }
     assert!(client.token().is_some());

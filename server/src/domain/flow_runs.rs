@@ -1,8 +1,8 @@
 //! Flow runs: creating one (the flow's parameter defaults merged, required ones checked,
 //! idempotent on its key, first state Scheduled), renaming, labels, heartbeats, deleting.
 
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::StateKind;
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::StateKind;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value as J};
