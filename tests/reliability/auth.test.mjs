@@ -12,7 +12,10 @@ import { bearer, createRun, errorCode, gql, loadClient, post, seedFlow, sleep, s
 
 const USERS = ["alice@example.com:alice-password:alice-team,shared-team", "bob@example.com:bob-password"];
 const userArgs = USERS.flatMap((u) => ["--user", u]);
-const LOG_ENV = { RUST_LOG: "debug" };
+// The server takes its log filter from PREFECT_DEV_SERVER_LOG (it does not read RUST_LOG); the
+// secrets test checks, with a server at warn, that this variable is the one it reads.
+const LOG_VAR = "PREFECT_DEV_SERVER_LOG";
+const LOG_ENV = { [LOG_VAR]: "debug" };
 const secrets = new Set(["alice-password", "bob-password"]);
 
 const LOG_IN = "mutation($input: log_in_input!) { log_in(input: $input) { access_token expires_at refresh_token } }";
@@ -341,15 +344,28 @@ describe("the client keeps its token to its servers", () => {
   });
 });
 
-test("no password or token in any server's logs (RUST_LOG=debug)", () => {
+test("no password or token in any server's logs (PREFECT_DEV_SERVER_LOG=debug)", async () => {
   assert.ok(secrets.size > 4);
+  // LOG_VAR is the variable the server reads: at warn, a server started the same way logs no INFO.
+  const quiet = await startServer([], { env: { [LOG_VAR]: "warn" }, name: "log-level-control" });
+  await post(quiet.url, { query: "{ hello }" });
+  await quiet.kill();
+  assert.doesNotMatch(quiet.stderr(), / INFO /, `${LOG_VAR}=warn did not change the log level: the servers here did not get theirs from it`);
+  const lines = (s) => s.stderr().split("\n");
   for (const s of servers) {
     const log = s.stderr();
+    // the log holds the server's start and one line per request (where a leaked secret would be)
+    assert.ok(lines(s).some((l) => / INFO .* started /.test(l)), `no start-up line in the log of ${s.args.join(" ").slice(0, 80)}: ${log.slice(0, 300)}`);
+    assert.ok(lines(s).some((l) => / graphql /.test(l)), `no request in the log of ${s.args.join(" ").slice(0, 80)}: ${log.slice(0, 300)}`);
     for (const secret of secrets) {
       if (!secret || secret.length < 8) continue;
       const parts = [secret, ...(secret.split(".").filter((p) => p.length >= 16))];
       for (const p of parts) assert.ok(!log.includes(p), `a secret (${p.slice(0, 12)}…) is in the server's stderr log (${s.args.join(" ").slice(0, 80)})`);
     }
   }
-  console.log(`# logs: ${servers.map((s) => s.stderr().length).reduce((a, b) => a + b, 0)} bytes of server logs checked for ${secrets.size} secrets`);
+  // the refused logins and tokens went through the logged path too
+  assert.ok(lines(main).some((l) => / graphql .*UNAUTHENTICATED/.test(l)), "main: no refused request in the log");
+  assert.ok(lines(brute).some((l) => / graphql .*RATE_LIMITED/.test(l)), "brute: no rate-limited login in the log");
+  const requests = servers.map((s) => lines(s).filter((l) => / graphql /.test(l)).length);
+  console.log(`# logs at debug: ${requests.join(" + ")} logged requests on ${servers.length} servers, checked for ${secrets.size} secrets`);
 });
