@@ -8,7 +8,7 @@ import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startFaultProxy } from "../support/fault-proxy.mjs";
-import { bearer, createRun, errorCode, gql, loadClient, post, seedFlow, sleep, startServer, stateRows } from "./_harness.mjs";
+import { bearer, createRun, errorCode, gql, loadClient, post, seedFlow, settle, sleep, startServer, stateRows } from "./_harness.mjs";
 
 const USERS = ["alice@example.com:alice-password:alice-team,shared-team", "bob@example.com:bob-password"];
 const userArgs = USERS.flatMap((u) => ["--user", u]);
@@ -310,7 +310,10 @@ describe("the client keeps its token to its servers", () => {
       const b = new Client({ apiServer: rec.url, retries: 0 });
       await b.graphql("{ hello }").catch(() => {});
       await new FlowRuns(b).getState(run).catch(() => {});
-      // the authenticated client's server redirects elsewhere (307 keeps method and body, 302 turns into GET)
+      // the authenticated client's server redirects elsewhere (307 keeps method and body, 302
+      // turns into GET): the client refuses every redirect, so the call rejects NETWORK (fetch's
+      // `redirect: "error"` makes a redirect a network error, with no response) and the other
+      // origin gets nothing
       const errors = [];
       for (const [status, match, call] of [
         [307, "hello", () => a.graphql("{ hello }")],
@@ -319,8 +322,16 @@ describe("the client keeps its token to its servers", () => {
         [307, "refresh_token", () => a.refreshToken()],
         [307, "log_in", () => new Client({ apiServer: proxy.url }).login("alice@example.com", "alice-password")],
       ]) {
+        const what = `a ${status} redirect of ${match}`;
         proxy.plan([{ match, fault: "redirect", status, location: rec.url + "/collect?from=" + status, times: 10 }]);
-        try { await call(); } catch (e) { errors.push(e); }
+        const seenBefore = rec.seen.length;
+        const outcome = await settle(call());
+        assert.ok(proxy.rules[0].hits > 0, `${what}: the call never met the redirect`);
+        assert.equal(outcome.ok, false, `${what} was followed: the call resolved ${JSON.stringify(outcome.value)?.slice(0, 200)}`);
+        assert.equal(outcome.error.code, "NETWORK", `${what}: ${outcome.error.code}: ${outcome.error.message}`);
+        assert.equal(outcome.error.status, undefined, `${what}: a refused redirect has no response status`);
+        assert.deepEqual(rec.seen.slice(seenBefore).map((s) => `${s.method} ${s.url}`), [], `${what}: the other origin got a request`);
+        errors.push(outcome.error);
       }
       proxy.plan([]);
       const current = a.token;
