@@ -234,11 +234,12 @@ const CASES = {
       });
       let data = "";
       s.on("data", (c) => (data += c));
-      s.on("end", () => {
+      const answer = (dropped) => {
         const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
-        resolve(m ? { status: Number(m[1]), text: data, body: null } : { status: 400, text: "closed without a response (acceptable for a broken framing)", body: null, closedOnly: true });
-      });
-      s.on("error", () => resolve({ status: 400, text: "reset (acceptable for a broken framing)", body: null }));
+        resolve(m ? { status: Number(m[1]), text: data, body: null } : { dropped });
+      };
+      s.on("end", () => answer(`closed without an answer (${JSON.stringify(data.slice(0, 100))})`));
+      s.on("error", (e) => answer(`${e.code ?? e} before an answer`));
       s.setTimeout(5_000, () => { s.destroy(); resolve({ dropped: "no answer within 5 s" }); });
     });
   },
