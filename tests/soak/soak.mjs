@@ -151,7 +151,7 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
   const bad = c.lost + c.duplicated + c.gaps + c.strangers + c.mismatched + stats.wrongAnswers + stats.earlyFailures + short;
   failures += bad;
   console.log(`cycle ${cycle}: killed after ${ackCount} acks (target ${killAt}); ${stats.planned} calls started, ${stats.acked} acknowledged, ` +
-    `${stats.failed} failed at the kill, ${c.inFlightPersisted} of those stored anyway; burst ${(burstMs / 1000).toFixed(1)} s ` +
+    `${stats.failed - stats.earlyFailures} failed at the kill, ${c.inFlightPersisted} of those stored anyway; burst ${(burstMs / 1000).toFixed(1)} s ` +
     `(${(stats.acked / (burstMs / 1000)).toFixed(0)} acks/s), restart ${restartMs.toFixed(0)} ms; ` +
     `lost ${c.lost}, duplicated ${c.duplicated}, gaps ${c.gaps}, strangers ${c.strangers}, run/state mismatches ${c.mismatched}, ` +
     `wrong answers ${stats.wrongAnswers}, unexpected failures ${stats.earlyFailures} → ${bad ? "FAIL" : "ok"}`);
@@ -159,7 +159,7 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
 
 await server.kill("SIGKILL");
 rmSync(dir, { recursive: true, force: true });
-console.log(`soak total: ${CYCLES} kills, ${totals.planned} calls, ${totals.acked} acknowledged, ${totals.failed} failed at a kill ` +
+console.log(`soak total: ${CYCLES} kills, ${totals.planned} calls, ${totals.acked} acknowledged, ${totals.failed - totals.earlyFailures} failed at a kill ` +
   `(${totals.inFlightPersisted} stored anyway), lost ${totals.lost}, duplicated ${totals.duplicated}, gaps ${totals.gaps}, ` +
   `strangers ${totals.strangers}, mismatches ${totals.mismatched}, wrong answers ${totals.wrongAnswers}, ` +
   `unexpected failures ${totals.earlyFailures}, cycles short of their kill point ${totals.shortCycles}`);
