@@ -61,7 +61,9 @@ async fn bad_credentials_and_missing_tokens_are_unauthenticated() {
     fails_with(client.refresh_token(), "UNAUTHENTICATED").await;
     // A token from elsewhere cannot be refreshed: one refusal, no retry.
     let stranger = client_at(auth_server(), r#"{"token": "not-a-real-token"}"#);
+    let requests = FetchCounter::install("");
     fails_with(hello(&stranger), "UNAUTHENTICATED").await;
+    assert_eq!(requests.count(), 1.0, "one request: no refresh, no repeat");
 }
 
 #[wasm_bindgen_test]
