@@ -13,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export PREFECT_DEV_SERVER_BIN="$root/target/debug/prefect-dev-server"
 with_servers=(node tests/support/servers.mjs --)
 
-layers=(native build browser node package types e2e reliability)
+layers=(native build browser node package types bundlers e2e reliability)
 [ $# -gt 0 ] && layers=("$@")
 
 run_layer() {
@@ -24,6 +24,7 @@ run_layer() {
     node)    "${with_servers[@]}" wasm-pack test --node -- --test node ;;
     package) "${with_servers[@]}" node tests/node/consumer.mjs ;;
     types)   npx --no-install tsc -p tests/types/tsconfig.json ;;
+    bundlers) "${with_servers[@]}" node tests/bundlers/run.mjs ;;
     e2e)     node --test --test-concurrency=1 tests/e2e/ ;;
     reliability) node --test --test-concurrency=1 tests/reliability/ ;;
     *)       echo "unknown layer: $1" >&2; return 2 ;;
