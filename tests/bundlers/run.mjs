@@ -3,8 +3,9 @@
 // recipe for. `npm pack`s pkg/ and, for each app under apps/, makes a fresh project in the
 // system's temp folder (nothing of this repository above it), installs the tarball there, links
 // in the one tool the recipe uses (pinned by this folder's package-lock.json) and builds the app
-// with that tool's defaults plus only what the README says to add. Browser apps are served (.wasm
-// as application/wasm) and loaded in headless Chromium; Node apps run in Node. Every app imports
+// with that tool's defaults plus only what the README says to add. Browser apps are served (built
+// files as they are, .wasm as application/wasm; or by Vite's own dev server) and loaded in
+// headless Chromium; Node apps run in Node. Every app imports
 // the package the way the README does and reports what apps/checks.js saw against the dev server
 // at PREFECT_TEST_SERVER: `graphql('{ hello }')`, `FlowRuns.getState()` of a real run, and a
 // failing call rejecting with a `PrefectError`. For browser apps the runner also checks that the
@@ -22,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { compressed } from "../../bench/lib/size.mjs";
 import { startFaultProxy } from "../support/fault-proxy.mjs";
+import { startServer } from "../support/server-process.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -29,11 +31,14 @@ const tools = path.join(here, "node_modules");
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 const REPORT_TIMEOUT_MS = 60_000; // a bound on a hung page, not a performance figure
 
-// Each app: the tools linked into its project, the build commands (run in the project; a
-// command's first word is a linked tool's bin or a plain program), the folder served (browser
-// apps) or the script run (Node apps), and where apps/checks.js goes (beside the entry).
+// Each app: its files (apps/<files>, default its name), the tools linked into its project, the
+// build commands (run in the project; a command's first word is a linked tool's bin or a plain
+// program), then the folder served (browser apps), the dev server started instead
+// (apps/<devServer>), or the script run (Node apps); and where apps/checks.js goes (beside the
+// entry).
 const APPS = {
   vite: { tools: ["vite"], build: [["vite", "build"]], serve: "dist" },
+  "vite-dev": { files: "vite", tools: ["vite"], build: [], devServer: "vite-dev-server.mjs" },
   webpack: { tools: ["webpack", "webpack-cli"], build: [["webpack-cli", "--mode", "production"]], serve: "dist", checks: "src" },
   rollup: {
     tools: ["rollup", "@rollup/plugin-node-resolve"],
@@ -48,8 +53,8 @@ const APPS = {
   page: { tools: [], build: [], serve: "." },
   "webpack-bundler": { tools: ["webpack", "webpack-cli"], build: [["webpack-cli", "--mode", "production"]], serve: "dist", checks: "src" },
   worker: { tools: ["vite"], build: [["vite", "build"]], serve: "dist" },
-  "node-esm": { tools: [], build: [], node: "esm.mjs" },
-  "node-cjs": { tools: [], build: [], node: "cjs.cjs" },
+  "node-esm": { files: "node", tools: [], build: [], node: "esm.mjs" },
+  "node-cjs": { files: "node", tools: [], build: [], node: "cjs.cjs" },
 };
 
 const server = process.env.PREFECT_TEST_SERVER;
@@ -124,7 +129,8 @@ function makeProject(name, tarball) {
   const project = cleanTempDir(`prefect-wasm-${name}-`);
   writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: `${name}-app`, private: true, type: "module" }, null, 2));
   run(project, "npm", ["install", "--no-audit", "--no-fund", "--offline", "--no-package-lock", "--loglevel=error", tarball]);
-  cpSync(path.join(here, "apps", name.startsWith("node-") ? "node" : name), project, { recursive: true });
+  cpSync(path.join(here, "apps", app.files ?? name), project, { recursive: true });
+  if (app.devServer) cpSync(path.join(here, "apps", app.devServer), path.join(project, app.devServer));
   cpSync(path.join(here, "apps/checks.js"), path.join(project, app.checks ?? ".", "checks.js"));
   for (const tool of app.tools) {
     mkdirSync(path.dirname(path.join(project, "node_modules", tool)), { recursive: true });
@@ -145,8 +151,18 @@ function assertReport(name, report, flowRunId) {
 
 const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 
+/** The app's origin: its dev server, or its built files served as they are (.wasm as application/wasm). */
+async function serve(name, project) {
+  const { devServer, serve } = APPS[name];
+  if (devServer) {
+    const dev = await startServer("node", [devServer], { cwd: project, name: `${name} dev server` });
+    return { url: dev.url, close: () => dev.stop() };
+  }
+  return startFaultProxy({ staticDir: path.join(project, serve), staticPrefix: "/" });
+}
+
 async function runInBrowser(browser, name, project, flowRunId) {
-  const proxy = await startFaultProxy({ staticDir: path.join(project, APPS[name].serve), staticPrefix: "/" });
+  const origin = await serve(name, project);
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -161,7 +177,7 @@ async function runInBrowser(browser, name, project, flowRunId) {
     });
     page.on("console", (message) => message.type() === "warning" && warnings.push(message.text()));
     page.on("pageerror", (error) => errors.push(String(error?.stack ?? error)));
-    await page.goto(`${proxy.url}/index.html?${new URLSearchParams({ server, run: flowRunId })}`);
+    await page.goto(`${origin.url}/index.html?${new URLSearchParams({ server, run: flowRunId })}`);
     const handle = await Promise.race([
       page.waitForFunction(() => globalThis.report, null, { timeout: REPORT_TIMEOUT_MS }),
       new Promise((_, reject) => page.on("pageerror", (error) => reject(new Error(`${name}: the page threw: ${error?.stack ?? error}`)))),
@@ -180,7 +196,7 @@ async function runInBrowser(browser, name, project, flowRunId) {
     return { js, wasm: wasm[0].gz, note: `${wasm[0].url} as application/wasm, no streaming fallback` };
   } finally {
     await context.close();
-    await proxy.close();
+    await origin.close();
   }
 }
 
@@ -214,7 +230,8 @@ try {
         browser ??= await chromium.launch({ executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
         result = await runInBrowser(browser, name, project, flowRunId);
       }
-      const size = result.wasm ? `JS ${kB(result.js)} + .wasm ${kB(result.wasm)} = ${kB(result.js + result.wasm)} gzip` : "";
+      const bundled = result.wasm && !APPS[name].devServer;
+      const size = bundled ? `JS ${kB(result.js)} + .wasm ${kB(result.wasm)} = ${kB(result.js + result.wasm)} gzip` : "";
       rows.push(`  ok      ${name.padEnd(15)} ${size.padEnd(40)} ${result.note} (project ready in ${built} s)`);
     } catch (error) {
       failed++;
