@@ -5,12 +5,12 @@
 // in the one tool the recipe uses (pinned by this folder's package-lock.json) and builds the app
 // with that tool's defaults plus only what the README says to add. Browser apps are served (built
 // files as they are, .wasm as application/wasm; or by Vite's own dev server) and loaded in
-// headless Chromium; Node apps run in Node. Every app imports
-// the package the way the README does and reports what apps/checks.js saw against the dev server
-// at PREFECT_TEST_SERVER: `graphql('{ hello }')`, `FlowRuns.getState()` of a real run, and a
-// failing call rejecting with a `PrefectError`. For browser apps the runner also checks that the
-// .wasm arrived as application/wasm and that the glue did not fall back from streaming
-// compilation, and prints what the app downloads (its JS and the .wasm, gzip).
+// headless Chromium; Node apps run in Node. Every app imports the package the way the README
+// does and reports what apps/checks.js saw against the dev server at PREFECT_TEST_SERVER:
+// `graphql('{ hello }')`, `FlowRuns.getState()` of a real run, and a failing call rejecting with
+// a `PrefectError`. For browser apps the runner also checks that the .wasm arrived as
+// application/wasm and that the glue did not fall back from streaming compilation, and prints
+// what the app downloads (its JS and the .wasm, gzip -9 as `make bench` measures).
 //
 //   PREFECT_TEST_SERVER=http://127.0.0.1:PORT node tests/bundlers/run.mjs [app ...]
 // (scripts/test.sh bundlers starts the servers). KEEP_BUNDLER_APPS=1 keeps the temp projects.
