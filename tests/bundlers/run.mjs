@@ -177,11 +177,10 @@ async function runInBrowser(browser, name, project, flowRunId) {
     });
     page.on("console", (message) => message.type() === "warning" && warnings.push(message.text()));
     page.on("pageerror", (error) => errors.push(String(error?.stack ?? error)));
+    const thrown = new Promise((_, reject) => page.on("pageerror", (error) => reject(new Error(`${name}: the page threw: ${error?.stack ?? error}`))));
+    thrown.catch(() => {}); // an error after the report is in `errors`, not an unhandled rejection
     await page.goto(`${origin.url}/index.html?${new URLSearchParams({ server, run: flowRunId })}`);
-    const handle = await Promise.race([
-      page.waitForFunction(() => globalThis.report, null, { timeout: REPORT_TIMEOUT_MS }),
-      new Promise((_, reject) => page.on("pageerror", (error) => reject(new Error(`${name}: the page threw: ${error?.stack ?? error}`)))),
-    ]);
+    const handle = await Promise.race([page.waitForFunction(() => globalThis.report, null, { timeout: REPORT_TIMEOUT_MS }), thrown]);
     const outcome = await handle.jsonValue();
     assert.ok(outcome.ok, `${name}: ${outcome.error}\n${errors.join("\n")}`);
     assertReport(name, outcome.value, flowRunId);
