@@ -39,9 +39,9 @@ _build:
 	@bash scripts/build-pkg.sh
 	@cargo build --quiet -p prefect-dev-server
 
+# Real Prefect 1.4.1 flows and agent where .venv/prefect1 exists, else (or with SIMULATE=1) --simulate.
 _demo: _build
-	@mkdir -p $(dir $(DEMO_DB))
-	@./target/debug/prefect-dev-server --listen $(DEMO_LISTEN) --db $(DEMO_DB) --demo --simulate --auth --www www --pkg pkg
+	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DB=$(DEMO_DB) SIMULATE=$(SIMULATE) bash scripts/demo.sh
 
 _test:
 	@bash scripts/test.sh

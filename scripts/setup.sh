@@ -134,4 +134,62 @@ for dir in . tests/bundlers; do
   fi
 done
 
+# --- 5. real Prefect in git-ignored venvs (the prefect1/prefect3 test layers, `make demo`) ------
+# Each venv is installed from its pinned requirements file and stamped with that file's hash and
+# the Python version; a second run compares the stamp and installs nothing. Without python3 this
+# step only warns: the layers that need a venv fail on their own with a clear message, and
+# `make demo` falls back to --simulate. PREFECT_SETUP_PYTHON=skip skips it.
+
+PYTHON_VENVS=(
+  "prefect1:tests/prefect1/requirements.txt:40:prefect 1.4.1"
+  "prefect015:tests/prefect1/requirements-0.15.13.txt:40:prefect 0.15.13 (token flow checks)"
+  "prefect3:tests/prefect3/requirements.txt:80:prefect 3.9.1"
+)
+
+venv_stamp() { printf '%s %s\n' "$(sha256sum "$1" | cut -d' ' -f1)" "$("$2" -c 'import sys; print(sys.version.split()[0])')"; }
+
+# Runs "$@" with a line every 15 s, so a long pip install does not look hung.
+with_ticker() {
+  local label=$1 start=$SECONDS; shift
+  ( while sleep 15; do say "  ... $label: $(( SECONDS - start )) s"; done ) &
+  local ticker=$! status=0
+  "$@" || status=$?
+  kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
+  return $status
+}
+
+ensure_python_venv() {
+  local name=$1 requirements=$2 seconds=$3 label=$4 dir=.venv/$1
+  [ -f "$requirements" ] || die "missing $requirements"
+  if [ -x "$dir/bin/python" ] && [ -f "$dir/.setup-stamp" ] \
+      && [ "$(cat "$dir/.setup-stamp")" = "$(venv_stamp "$requirements" "$dir/bin/python")" ]; then
+    return 0
+  fi
+  say "installing $label into $dir (about $seconds s, once)"
+  local start=$SECONDS
+  rm -rf "$dir"
+  python3 -m venv "$dir" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+  with_ticker "$name" "$dir/bin/pip" install --quiet --disable-pip-version-check --progress-bar off \
+    --no-deps -r "$requirements" \
+    || { rm -rf "$dir"; die "pip could not install $requirements into $dir"; }
+  "$dir/bin/pip" check >/dev/null || { "$dir/bin/pip" check >&2; rm -rf "$dir"; die "$dir: inconsistent requirements in $requirements"; }
+  venv_stamp "$requirements" "$dir/bin/python" > "$dir/.setup-stamp"
+  say "installed $label in $(( SECONDS - start )) s"
+}
+
+if [ "${PREFECT_SETUP_PYTHON:-}" = skip ]; then
+  :
+elif ! command -v python3 >/dev/null; then
+  printf '\033[1;33msetup: python3 not found: the prefect1 and prefect3 test layers will fail, and make demo runs --simulate (install Python 3.10+)\033[0m\n' >&2
+else
+  py_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+    || die "python3 is $py_version; the real Prefect venvs need Python 3.10 or newer"
+  for spec in "${PYTHON_VENVS[@]}"; do
+    IFS=: read -r name requirements seconds label <<< "$spec"
+    ensure_python_venv "$name" "$requirements" "$seconds" "$label"
+  done
+  say "python venvs: $(for spec in "${PYTHON_VENVS[@]}"; do printf '.venv/%s ' "${spec%%:*}"; done)(python $py_version)"
+fi
+
 say "ready: wasm-bindgen $bindgen_version, $(wasm-pack --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1), node $(node --version)"

@@ -13,8 +13,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export PREFECT_DEV_SERVER_BIN="$root/target/debug/prefect-dev-server"
 with_servers=(node tests/support/servers.mjs --)
 
-layers=(native build browser node package types bundlers e2e reliability)
+layers=(native build browser node package types bundlers e2e reliability prefect1 prefect3)
 [ $# -gt 0 ] && layers=("$@")
+
+need_venv() {
+  [ -x ".venv/$1/bin/python" ] && return 0
+  echo "no .venv/$1: run scripts/setup.sh (it installs the real Prefect venvs; it needs python3 3.10+)" >&2
+  return 1
+}
 
 run_layer() {
   case "$1" in
@@ -27,6 +33,9 @@ run_layer() {
     bundlers) "${with_servers[@]}" node tests/bundlers/run.mjs ;;
     e2e)     node --test --test-concurrency=1 tests/e2e/ ;;
     reliability) node --test --test-concurrency=1 tests/reliability/ ;;
+    # The real Prefect 1.4.1 library / a real Prefect 3.9.1 server, from the venvs of scripts/setup.sh.
+    prefect1) need_venv prefect1 && need_venv prefect015 && node --test --test-concurrency=1 tests/prefect1/ ;;
+    prefect3) need_venv prefect3 && node --test --test-concurrency=1 tests/prefect3/ ;;
     *)       echo "unknown layer: $1" >&2; return 2 ;;
   esac
 }
