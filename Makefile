@@ -9,7 +9,7 @@ export RUSTUP_TOOLCHAIN := $(shell cat .toolchain 2>/dev/null)
 DEMO_LISTEN ?= 127.0.0.1:4200
 DEMO_DB ?= data/prefect.sqlite
 
-.PHONY: setup build demo test reliability bench soak clean _build _demo _test
+.PHONY: setup build demo test reliability bench audit soak clean _build _demo _test
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +30,11 @@ reliability: setup
 bench: setup
 	@$(MAKE) --no-print-directory _build
 	@bash bench/run.sh
+
+# Lighthouse on the demo dashboard (mobile and desktop) against a dev server it starts itself.
+audit: setup
+	@$(MAKE) --no-print-directory _build
+	@node scripts/audit.mjs
 
 soak: setup
 	@$(MAKE) --no-print-directory _build

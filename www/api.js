@@ -1,25 +1,11 @@
-// Everything the page asks the server, through the prefect-wasm client only. Every document is
-// fixed text; values travel as GraphQL variables.
-
-let wasm = null;
+// Everything the page asks the server, through the prefect-wasm client only (client.js loads it).
+// Every document is fixed text; values travel as GraphQL variables.
 
 /** The run detail shows this many of a run's latest logs. */
 export const LOG_LIMIT = 500;
 
-/** Loads the wasm client once (the web build served by the dev server at /pkg/web/). */
-export async function loadClient() {
-  if (!wasm) {
-    const mod = await import("/pkg/web/prefect_wasm.js");
-    await mod.default();
-    wasm = mod;
-  }
-  return wasm;
-}
-
 export const Q = {
-  probe: `query Probe { flow(limit: 1) { id } }`,
   stateInfo: `query StateInfo { reference_data { state_info } }`,
-  tenants: `query Tenants { tenant { id name slug } }`,
   flows: `query Flows($where: flow_bool_exp) {
     flow(where: $where, order_by: {name: asc}) {
       id name version description parameters created
@@ -49,8 +35,8 @@ export const Q = {
 
 /** One connection to one server: the client, its FlowRuns helper, and the reads the page does. */
 export class Api {
+  /** `mod`: the client module (Client, FlowRuns), `url`: the server, `token`: a saved access token. */
   constructor(mod, url, token) {
-    this.mod = mod;
     this.url = url;
     this.client = new mod.Client(token ? { apiServer: url, token } : { apiServer: url });
     this.flowRuns = new mod.FlowRuns(this.client);
@@ -58,10 +44,6 @@ export class Api {
 
   gql(query, variables) {
     return this.client.graphql(query, variables ?? {});
-  }
-
-  async probe() {
-    await this.gql(Q.probe);
   }
 
   async stateInfo() {

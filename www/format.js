@@ -8,20 +8,29 @@ export function parseTime(value) {
 
 const pad = (n) => String(n).padStart(2, "0");
 
+/** Code-unit order, for sorting names: localeCompare() makes an ICU collator on first use (slow). */
+export function compareText(a, b) {
+  const [x, y] = [String(a), String(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const hms = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+
 /** "14:03:07" today, "Nov 30 14:03" otherwise; "—" when there is no time. */
 export function formatTime(value, now = new Date()) {
   const d = parseTime(value);
   if (!d) return "—";
-  const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  if (d.toDateString() === now.toDateString()) return hms;
-  const month = d.toLocaleString("en", { month: "short" });
+  if (d.toDateString() === now.toDateString()) return hms(d);
   const year = d.getFullYear() === now.getFullYear() ? "" : ` ${d.getFullYear()}`;
-  return `${month} ${d.getDate()}${year} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${MONTHS[d.getMonth()]} ${d.getDate()}${year} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** "Dec 4 2025 14:03:07" (local time). Built by hand: Intl's formatters cost tens of ms to make
+ * the first time, and the runs table formats three times per row per poll. */
 export function formatFullTime(value) {
   const d = parseTime(value);
-  return d ? d.toLocaleString() : "";
+  return d ? `${MONTHS[d.getMonth()]} ${d.getDate()} ${d.getFullYear()} ${hms(d)}` : "";
 }
 
 /** "850 ms", "4.2 s", "3m 05s", "2h 14m". */

@@ -3,15 +3,17 @@
 //
 //   PREFECT_DEV_SERVER_BIN=$PWD/target/debug/prefect-dev-server node --test tests/e2e/
 //
-// Needs pkg/web/prefect_wasm.js (scripts/build-pkg.sh). Screenshots go to artifacts/.
+// Needs pkg/web/prefect_wasm.js (scripts/build-pkg.sh). Screenshots (desktop and phone) and what
+// axe found in each state (axe.json) go to artifacts/.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer as startProcess } from "../support/server-process.mjs";
+import { axeViolations, writeAxeReport } from "./axe.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const artifacts = path.join(root, "artifacts");
@@ -21,6 +23,8 @@ const CHROMIUM = process.env.PREFECT_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const STARTUP_MS = 20_000;
 const TEST_MS = 60_000;
 const FINISH_MS = 45_000; // a simulated run takes a few seconds; this is the ceiling
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
 
 // One user in two teams, so signing in shows the team choice. The demo data is seeded into the
 // first team (the server's --demo seeds the tenant of the first --user slug when it exists).
@@ -112,7 +116,7 @@ async function openBrowser() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     timeout: STARTUP_MS,
   });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({ viewport: DESKTOP });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   pageErrors = [];
@@ -196,6 +200,22 @@ async function openRun(name) {
   return detail;
 }
 
+/** axe finds nothing wrong with the page as it is now (`state` names it in the report). */
+async function expectAccessible(state) {
+  const violations = await axeViolations(page, state);
+  assert.deepEqual(violations, [], `axe found violations in state "${state}":\n${violations.join("\n")}`);
+}
+
+/** What has focus: its test id (or id, or tag) and, for a run's link or bar, the run. */
+function focused() {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    return { testid: el?.dataset?.testid ?? null, id: el?.id || null, tag: el?.tagName ?? null,
+      runId: el?.dataset?.runId ?? el?.closest?.("[data-run-id]")?.dataset.runId ?? null,
+      text: el?.textContent?.trim().slice(0, 80) ?? "", inDrawer: Boolean(el?.closest?.('[data-testid="run-detail"]')) };
+  });
+}
+
 async function screenshot(file) {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: path.join(artifacts, file), animations: "disabled" });
@@ -225,6 +245,34 @@ if (existsSync(artifacts)) {
   for (const f of readdirSync(artifacts)) if (/^failure-.*\.png$/.test(f)) rmSync(path.join(artifacts, f), { force: true });
 }
 
+// The page loads its modules, the client's glue and its .wasm at once (no chain of imports to
+// wait on): index.html names each one the page reaches, so a new module cannot slip out of the list.
+test("index.html preloads every module the dashboard imports, the client and its .wasm", () => {
+  const www = path.join(root, "www");
+  const html = readFileSync(path.join(www, "index.html"), "utf8");
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload"[^>]* href="([^"]+)"/g)].map((m) => m[1]));
+  const map = JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(html)[1]).imports;
+  const entry = /<script type="module"[^>]* src="([^"]+)"/.exec(html)[1];
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    const source = readFileSync(path.join(www, file), "utf8");
+    for (const [, spec] of source.matchAll(/(?:from|import\()\s*"([^"]+)"/g)) {
+      if (spec.startsWith("./")) visit(spec.slice(2));
+      else assert.ok(map[spec], `${file} imports "${spec}", which the import map does not map`);
+    }
+  };
+  visit(entry);
+  for (const file of reached) assert.ok(preloaded.has(file), `index.html does not modulepreload ${file}`);
+  for (const href of preloaded) assert.ok(reached.has(href) || Object.values(map).includes(href), `index.html preloads ${href}, which nothing imports`);
+  assert.ok(preloaded.has(map["prefect-wasm"]), "the client's glue is preloaded");
+  const wasm = map["prefect-wasm"].replace(/\.js$/, "_bg.wasm");
+  assert.match(html, new RegExp(`<link rel="preload" href="${wasm}" as="fetch" type="application/wasm" crossorigin>`), "the .wasm is preloaded, as init() fetches it");
+  assert.doesNotMatch(html, /\sstyle=|\son[a-z]+=/i, "no inline style or event handler attribute (the CSP allows neither)");
+  assert.equal([...html.matchAll(/<script(?![^>]*\ssrc=)/g)].length, 1, "one inline script: the import map (the CSP allows it by its hash)");
+});
+
 describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, () => {
   let own;
   let slowFlowId;
@@ -246,6 +294,8 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.equal(await page.inputValue(byTestId("server-url")), server.url, "server URL defaults to the page's origin");
     await page.locator(byTestId("login-form")).waitFor({ state: "visible" });
     assert.equal(await page.getAttribute(byTestId("connection-status"), "data-state"), "auth");
+    assert.equal((await focused()).testid, "login-email", "the sign-in form takes focus");
+    await expectAccessible("sign-in");
 
     await page.fill(byTestId("login-email"), USER.email);
     await page.fill(byTestId("login-password"), "wrong-password");
@@ -257,6 +307,7 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     await page.fill(byTestId("login-password"), USER.password);
     await page.click(byTestId("login-submit"));
     await page.locator(byTestId("tenant-choice")).waitFor({ state: "visible" });
+    await expectAccessible("sign-in: team choice");
     const slugs = await page.locator(byTestId("tenant-option")).evaluateAll((els) => els.map((el) => el.dataset.slug));
     assert.deepEqual([...slugs].sort(), [...USER.teams].sort());
     await page.locator(`${byTestId("tenant-option")}[data-slug="${USER.teams[0]}"] input`).check();
@@ -273,6 +324,43 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.equal(await page.locator(byTestId("login-form")).isVisible(), false, "no second sign-in");
     await page.locator(byTestId("flow-item")).first().waitFor({ state: "visible" });
     assert.match(await page.textContent(byTestId("user-info")), /e2e@example\.com · Demo/);
+  });
+
+  step("the list view: one h1, and no axe violations", async () => {
+    await page.locator(byTestId("run-row")).first().waitFor({ state: "visible" });
+    assert.deepEqual(await page.locator("h1:visible").allTextContents(), ["Flow runs"]);
+    await expectAccessible("list");
+    await screenshot("desktop-list.png");
+  });
+
+  step("the New-run dialog opens on its first field with no error, and gives focus back", async () => {
+    await page.focus(byTestId("new-run-button"));
+    await page.keyboard.press("Enter");
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "visible" });
+    assert.equal((await focused()).testid, "create-run-flow", "focus starts on the first field (Flow)");
+    assert.equal(await page.textContent(byTestId("create-run-error")), "", "no error before anything is typed");
+    await expectAccessible("new-run dialog");
+    await page.keyboard.press("Escape");
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "hidden" });
+    assert.equal((await focused()).testid, "new-run-button", "focus returns to the button that opened the dialog");
+  });
+
+  step("a required parameter left out: the server's answer, shown under the field", async () => {
+    await page.click(byTestId("new-run-button"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "visible" });
+    // the demo's "Data Quality Checks" requires `table`, which has no default
+    const option = await page.locator(`${byTestId("create-run-flow")} option`, { hasText: "Data Quality Checks" }).getAttribute("value");
+    await page.selectOption(byTestId("create-run-flow"), option);
+    await page.fill(byTestId("create-run-parameters"), "{}");
+    assert.equal(await page.textContent(byTestId("create-run-error")), "");
+    await page.click(byTestId("create-run-submit"));
+    await page.waitForFunction(() => document.querySelector('[data-testid="create-run-error"]').textContent !== "");
+    assert.match(await page.textContent(byTestId("create-run-error")), /^[A-Z_]+: .*Required parameters were not supplied: table/);
+    assert.equal(await page.getAttribute(byTestId("create-run-parameters"), "aria-invalid"), "true");
+    assert.equal((await focused()).testid, "create-run-parameters", "focus goes to the field the answer is about");
+    assert.ok(await page.locator(byTestId("create-run-dialog")).isVisible(), "the dialog stays open");
+    await page.click(byTestId("create-run-cancel"));
+    await page.locator(byTestId("create-run-dialog")).waitFor({ state: "hidden" });
   });
 
   const paramRun = `e2e-params-${Date.now().toString(36)}`;
@@ -348,6 +436,8 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     assert.ok(await detail.locator(byTestId("log-row")).count() > 0);
     const shownParams = JSON.parse(await detail.locator(byTestId("run-parameters")).textContent());
     for (const [k, v] of Object.entries(paramValues)) assert.deepEqual(shownParams[k], v, `parameter ${k} was sent`);
+    assert.ok((await focused()).inDrawer, "the drawer took focus when it opened");
+    await expectAccessible("drawer open");
     await screenshot("run-detail.png");
   });
 
@@ -370,6 +460,50 @@ describe("dashboard (www/) against the dev server", { timeout: 5 * TEST_MS }, ()
     await toast.locator(byTestId("toast-dismiss")).click();
     await page.click(byTestId("run-detail-close"));
     await detail.waitFor({ state: "hidden" });
+  });
+
+  step("a run's link opens the drawer into focus; Escape closes it and gives focus back to the link", async () => {
+    await openRun(paramRun);
+    assert.ok((await focused()).inDrawer, "focus moved into the drawer");
+    await page.keyboard.press("Escape");
+    await page.locator(byTestId("run-detail")).waitFor({ state: "hidden" });
+    const back = await focused();
+    assert.equal(back.testid, "run-name");
+    assert.equal(back.text, paramRun, "focus is back on the link that opened the drawer");
+  });
+
+  step("the history strip is one tab stop of named 24 px buttons; a bar opens its run and gets focus back", async () => {
+    await page.focus(byTestId("new-run-button"));
+    await page.keyboard.press("Tab");
+    const first = await focused();
+    assert.equal(first.testid, "history-bar", "Tab goes from New run to the history strip");
+    const bars = await page.locator(byTestId("history-bar")).evaluateAll((els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { name: el.getAttribute("aria-label"), width: r.width, height: r.height, tabIndex: el.tabIndex };
+    }));
+    assert.ok(bars.length >= 2, `bars: ${bars.length}`);
+    for (const bar of bars) {
+      assert.ok(bar.width >= 24 && bar.height >= 24, `bar ${bar.name} is ${bar.width}×${bar.height}`);
+      assert.match(bar.name, /^\S+: \w+, /, "each bar is named after its run and state");
+    }
+    assert.equal(bars.filter((b) => b.tabIndex === 0).length, 1, "one bar is in the tab order");
+    await page.keyboard.press("ArrowLeft");
+    const second = await focused();
+    assert.equal(second.testid, "history-bar");
+    assert.notEqual(second.runId, first.runId, "the arrow key moved to the previous run");
+    await page.keyboard.press("Tab");
+    assert.equal((await focused()).testid, "run-name", "the next Tab leaves the strip for the first run link");
+    await page.keyboard.press("Shift+Tab");
+    assert.equal((await focused()).runId, second.runId, "back into the strip, on the bar last focused");
+    await page.keyboard.press("Enter");
+    await page.locator(byTestId("run-detail")).waitFor({ state: "visible" });
+    assert.ok((await focused()).inDrawer, "the drawer took focus");
+    await page.waitForFunction((id) => document.querySelector('[data-testid="run-detail"]').dataset.runId === id, second.runId);
+    await page.click(byTestId("run-detail-close"));
+    await page.locator(byTestId("run-detail")).waitFor({ state: "hidden" });
+    const back = await focused();
+    assert.equal(back.testid, "history-bar");
+    assert.equal(back.runId, second.runId, "focus is back on the bar that opened the drawer");
   });
 
   step("cancels a running run and sees it become Cancelled", async () => {
@@ -448,6 +582,105 @@ describe("dashboard against an open server (no auth), and connection errors", { 
     assert.ok(flows.length >= 1, `flows listed: ${flows.join(", ")}`);
   });
 
+  let busyStates = [];
+  step("a busy list, with runs in every state the server knows (failed ones too), has no axe violations", async () => {
+    // fixtures: a run in each state of reference_data, and a few more failed ones
+    const { reference_data } = await gql(server.url, "query StateInfo { reference_data { state_info } }");
+    busyStates = Object.keys(reference_data.state_info);
+    assert.ok(busyStates.includes("Failed") && busyStates.length > 10, `state types: ${busyStates.join(", ")}`);
+    const { flow } = await gql(server.url, "query Flows { flow(order_by: {name: asc}) { id name parameters } }");
+    const plain = flow.filter((f) => !(f.parameters ?? []).some((p) => p.required && p.default == null));
+    const wanted = [...busyStates, "Failed", "Failed", "TimedOut", "Failed"];
+    for (const [i, type] of wanted.entries()) {
+      const { create_flow_run } = await gql(server.url, "mutation Create($input: create_flow_run_input!) { create_flow_run(input: $input) { id } }",
+        { input: { flow_id: plain[i % plain.length].id, flow_run_name: `busy-${String(i).padStart(2, "0")}-${type}` } });
+      await gql(server.url, "mutation Set($input: set_flow_run_states_input!) { set_flow_run_states(input: $input) { states { status } } }",
+        { input: { states: [{ flow_run_id: create_flow_run.id, state: { type, message: `e2e: ${type}` } }] } });
+    }
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="run-row"]').length >= n, wanted.length);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"][data-state="Failed"]').length >= 4);
+    const chips = await page.locator(byTestId("summary-chip")).evaluateAll((els) => els.map((el) => el.dataset.state));
+    for (const type of busyStates) assert.ok(chips.includes(type), `a summary chip for ${type}`);
+    await expectAccessible("busy list");
+    await screenshot("desktop-busy.png");
+    const failed = page.locator(`${byTestId("run-row")}[data-state="Failed"]`).first();
+    await failed.locator(byTestId("run-name")).click();
+    await page.locator(byTestId("run-detail")).waitFor({ state: "visible" });
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-detail"]').dataset.state === "Failed");
+    await expectAccessible("drawer open on a failed run");
+    await page.keyboard.press("Escape");
+    await page.locator(byTestId("run-detail")).waitFor({ state: "hidden" });
+  });
+
+  step("on a phone (390×844): the essential columns fit, no layout shift, toasts leave the rows visible, axe clean", async () => {
+    await page.setViewportSize(PHONE);
+    try {
+      // a fresh load, watching for layout shifts from the first paint on
+      await page.addInitScript(() => {
+        window.__cls = 0;
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+        }).observe({ type: "layout-shift", buffered: true });
+      });
+      await page.reload();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="run-row"]').length >= n, busyStates.length);
+      await page.locator(byTestId("flow-item")).first().waitFor({ state: "visible" });
+      const polls = Number(await page.getAttribute(byTestId("live"), "data-polls"));
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live"]').dataset.polls) >= n + 1, polls);
+      const cls = await page.evaluate(() => window.__cls);
+      assert.ok(cls < 0.01, `cumulative layout shift while loading: ${cls}`);
+
+      const fit = await page.evaluate(() => {
+        const wrap = document.querySelector('[data-testid="runs-table"]').parentElement;
+        const cell = document.querySelector('[data-testid="run-row"] [data-testid="run-duration"]').getBoundingClientRect();
+        const clipped = [...document.querySelectorAll('[data-testid="run-row"] [data-testid="run-state"]')].filter((badge) =>
+          badge.scrollWidth > badge.clientWidth || badge.getBoundingClientRect().right > badge.closest("td").getBoundingClientRect().right);
+        return { scroll: wrap.scrollWidth, width: wrap.clientWidth, durationRight: cell.right, viewport: innerWidth,
+          clipped: clipped.map((b) => b.textContent) };
+      });
+      assert.ok(fit.scroll <= fit.width, `the runs table fits its card (${fit.scroll} > ${fit.width})`);
+      assert.ok(fit.durationRight <= fit.viewport, "the Duration column is on screen");
+      assert.deepEqual(fit.clipped, [], "no state badge is clipped");
+      await expectAccessible("busy list (phone)");
+      await screenshot("phone-list.png");
+
+      // a toast, then scrolled to the end: the last row is above the toast stack, not under it
+      await page.click(byTestId("new-run-button"));
+      await page.locator(byTestId("create-run-dialog")).waitFor({ state: "visible" });
+      await expectAccessible("new-run dialog (phone)");
+      await screenshot("phone-dialog.png");
+      await page.fill(byTestId("create-run-name"), "e2e-phone-run");
+      await page.click(byTestId("create-run-submit"));
+      const toast = page.locator(`${byTestId("toast")}[data-kind="success"]`).first();
+      await toast.waitFor({ state: "visible" });
+      await runRow("e2e-phone-run").waitFor({ state: "visible" });
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      const cover = await page.evaluate(() => {
+        const rows = document.querySelectorAll('[data-testid="run-row"]');
+        const last = rows[rows.length - 1].getBoundingClientRect();
+        const stack = document.querySelector('[data-testid="toasts"]').getBoundingClientRect();
+        return { lastBottom: last.bottom, toastsTop: stack.top };
+      });
+      assert.ok(cover.lastBottom <= cover.toastsTop, `the last row (bottom ${cover.lastBottom}) clears the toasts (top ${cover.toastsTop})`);
+      await screenshot("phone-list-toast.png");
+      await toast.locator(byTestId("toast-dismiss")).click();
+
+      const failed = page.locator(`${byTestId("run-row")}[data-state="Failed"]`).first();
+      await failed.locator(byTestId("run-name")).click();
+      await page.locator(byTestId("run-detail")).waitFor({ state: "visible" });
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-detail"]').dataset.state === "Failed");
+      assert.ok((await focused()).inDrawer, "the drawer took focus");
+      assert.equal(await page.evaluate(() => document.querySelector("main").inert), true, "the page under the full-screen drawer is inert");
+      await expectAccessible("drawer open (phone)");
+      await screenshot("phone-drawer.png");
+      await page.keyboard.press("Escape");
+      await page.locator(byTestId("run-detail")).waitFor({ state: "hidden" });
+      assert.equal((await focused()).testid, "run-name", "focus is back on the run's link");
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+  });
+
   step("an unreachable server shows the NETWORK error in the page, and reconnecting recovers", async () => {
     const dead = await closedPort();
     await page.fill(byTestId("server-url"), `http://127.0.0.1:${dead}`);
@@ -467,3 +700,5 @@ describe("dashboard against an open server (no auth), and connection errors", { 
     assert.deepEqual(pageErrors, []);
   });
 });
+
+after(() => writeAxeReport(path.join(artifacts, "axe.json")));
