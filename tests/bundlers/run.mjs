@@ -123,10 +123,13 @@ function binOf(project, tool) {
   return bin && path.join(project, "node_modules", tool, bin);
 }
 
+const tempDirs = []; // removed at the end, whatever happened
+
 /** A fresh project for `name`: its files from apps/, the tarball installed, its tools linked. */
 function makeProject(name, tarball) {
   const app = APPS[name];
   const project = cleanTempDir(`prefect-wasm-${name}-`);
+  tempDirs.push(project);
   writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: `${name}-app`, private: true, type: "module" }, null, 2));
   run(project, "npm", ["install", "--no-audit", "--no-fund", "--offline", "--no-package-lock", "--loglevel=error", tarball]);
   cpSync(path.join(here, "apps", app.files ?? name), project, { recursive: true });
@@ -175,12 +178,17 @@ async function runInBrowser(browser, name, project, flowRunId) {
       if (!/\.(m?js|wasm)$/.test(url.pathname)) return;
       pending.push(response.body().then((body) => downloads.push({ url: url.pathname, type: response.headers()["content-type"], gz: compressed(body).gz })));
     });
-    page.on("console", (message) => message.type() === "warning" && warnings.push(message.text()));
+    page.on("console", (message) => {
+      if (message.type() === "warning") warnings.push(message.text());
+      if (message.type() === "error") errors.push(`console: ${message.text()} (${message.location().url})`);
+    });
     page.on("pageerror", (error) => errors.push(String(error?.stack ?? error)));
     const thrown = new Promise((_, reject) => page.on("pageerror", (error) => reject(new Error(`${name}: the page threw: ${error?.stack ?? error}`))));
     thrown.catch(() => {}); // an error after the report is in `errors`, not an unhandled rejection
     await page.goto(`${origin.url}/index.html?${new URLSearchParams({ server, run: flowRunId })}`);
-    const handle = await Promise.race([page.waitForFunction(() => globalThis.report, null, { timeout: REPORT_TIMEOUT_MS }), thrown]);
+    const handle = await Promise.race([page.waitForFunction(() => globalThis.report, null, { timeout: REPORT_TIMEOUT_MS }), thrown]).catch((error) => {
+      throw new Error(`${error.message}\n${errors.join("\n")}`);
+    });
     const outcome = await handle.jsonValue();
     assert.ok(outcome.ok, `${name}: ${outcome.error}\n${errors.join("\n")}`);
     assertReport(name, outcome.value, flowRunId);
@@ -208,7 +216,7 @@ function runInNode(name, project, flowRunId) {
 }
 
 const work = cleanTempDir("prefect-wasm-pack-");
-const projects = [];
+tempDirs.push(work);
 let browser;
 let failed = 0;
 try {
@@ -220,7 +228,6 @@ try {
     const start = Date.now();
     try {
       const project = makeProject(name, tarball);
-      projects.push(project);
       const built = ((Date.now() - start) / 1000).toFixed(1);
       let result;
       if (APPS[name].node) {
@@ -241,7 +248,7 @@ try {
   console.log(`tests/bundlers: ${selected.length - failed} of ${selected.length} apps passed`);
 } finally {
   await browser?.close();
-  if (!process.env.KEEP_BUNDLER_APPS) for (const dir of [work, ...projects]) rmSync(dir, { recursive: true, force: true });
-  else console.log(`kept: ${[work, ...projects].join(" ")}`);
+  if (!process.env.KEEP_BUNDLER_APPS) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  else console.log(`kept: ${tempDirs.join(" ")}`);
 }
 process.exit(failed ? 1 : 0);
