@@ -188,7 +188,8 @@ impl Db {
     }
 }
 
-/// Timestamps are stored as fixed-width ISO-8601 UTC text, so text order is time order.
+/// Timestamps are stored as fixed-width ISO-8601 UTC text, so text order is time order (every
+/// timestamp the server is given is read by `domain::Time`, with the client core's parser).
 pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
 }
@@ -197,42 +198,9 @@ pub fn now() -> String {
     fmt_time(chrono::Utc::now())
 }
 
-/// Parses an ISO-8601 timestamp (with offset, or naive = UTC) into the stored form.
-pub fn parse_time(s: &str) -> Option<String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(fmt_time(t.with_timezone(&chrono::Utc)));
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Some(fmt_time(t.and_utc()));
-        }
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z") {
-        return Some(fmt_time(t.with_timezone(&chrono::Utc)));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(fmt_time(d.and_hms_opt(0, 0, 0)?.and_utc()));
-    }
-    None
-}
-
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_normalise_to_one_sortable_form() {
-        assert_eq!(parse_time("2030-01-02T03:04:05Z").unwrap(), "2030-01-02T03:04:05.000000+00:00");
-        assert_eq!(parse_time("2030-01-02T05:04:05.5+02:00").unwrap(), "2030-01-02T03:04:05.500000+00:00");
-        assert_eq!(parse_time("2030-01-02T03:04:05").unwrap(), "2030-01-02T03:04:05.000000+00:00");
-        assert_eq!(parse_time("2030-01-02").unwrap(), "2030-01-02T00:00:00.000000+00:00");
-        assert!(parse_time("yesterday").is_none());
-        assert!(parse_time("2030-13-02T03:04:05Z").is_none());
-    }
 
     #[test]
     fn migrations_are_idempotent() {

@@ -4,8 +4,11 @@ use serde_json::{json, Value as J};
 
 use crate::app::Scope;
 use crate::db::Db;
+use crate::domain::flow_runs::{self, CreateFlowRun};
+use crate::domain::flows::{self, CreateFlow};
+use crate::domain::projects::{self, CreateProject};
+use crate::domain::Id;
 use crate::error::ApiError;
-use crate::ops;
 
 pub struct DemoInfo {
     pub tenant_id: String,
@@ -76,16 +79,26 @@ pub fn seed(db: &Db, tenant_id: &str) -> Result<DemoInfo, ApiError> {
             return Ok(DemoInfo { tenant_id: tenant_id.into(), project_id, flows, created: false });
         }
         let scope = Scope::Open;
-        let project_id = ops::create_project(tx, &scope, &json!({"tenant_id": tenant_id, "name": "Demo", "description": "Demo flows of prefect-dev-server"}))?;
+        let project = CreateProject { tenant_id: Id::parse(tenant_id)?, name: "Demo".into(), description: Some("Demo flows of prefect-dev-server".into()) };
+        let project_id = projects::create(tx, &scope, &project)?;
         let mut out = Vec::new();
         for f in flows() {
             let name = f["name"].as_str().unwrap_or_default().to_string();
-            let id = ops::create_flow(tx, &scope, &json!({"serialized_flow": f, "project_id": project_id, "description": format!("Demo flow: {name}")}))?;
-            out.push((name, id));
+            let flow = CreateFlow {
+                serialized_flow: f,
+                project_id: project_id.clone(),
+                version_group_id: None,
+                set_schedule_active: None,
+                description: Some(format!("Demo flow: {name}")),
+                idempotency_key: None,
+            };
+            out.push((name, flows::create(tx, &scope, &flow)?));
         }
         // two runs to look at straight away
-        ops::create_flow_run(tx, &scope, &json!({"flow_id": out[0].1, "parameters": {"batch_size": 250}}))?;
-        ops::create_flow_run(tx, &scope, &json!({"flow_id": out[1].1, "parameters": {"name": "Prefect"}}))?;
+        for (flow, parameters) in [(&out[0].1, json!({"batch_size": 250})), (&out[1].1, json!({"name": "Prefect"}))] {
+            flow_runs::create(tx, &scope, &CreateFlowRun { flow_id: Some(flow.clone()), parameters: Some(parameters), ..Default::default() })?;
+        }
+        let (project_id, out) = (project_id.into_string(), out.into_iter().map(|(name, id)| (name, id.into_string())).collect());
         Ok(DemoInfo { tenant_id: tenant_id.into(), project_id, flows: out, created: true })
     })
 }

@@ -4,13 +4,11 @@ mod app;
 mod auth;
 mod db;
 mod demo;
+mod domain;
 mod error;
-mod gql;
-mod hasura;
+mod graphql;
 mod http;
-mod ops;
 mod simulate;
-mod tables;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -66,11 +64,7 @@ fn slugify(s: &str) -> String {
 }
 
 fn ensure_tenant(db: &db::Db, slug: &str, name: &str) -> Result<String, String> {
-    db.write(|tx| match ops::tenant_by_slug(tx, slug)? {
-        Some(id) => Ok(id),
-        None => ops::create_tenant(tx, name, slug),
-    })
-    .map_err(|e| e.describe())
+    db.write(|tx| domain::tenants::ensure(tx, slug, name)).map(domain::Id::into_string).map_err(|e| e.describe())
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -101,7 +95,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 let name = if slug == "demo" { "Demo".to_string() } else { slug.clone() };
                 tenants.push(ensure_tenant(&db, slug, &name)?);
             }
-            a.add_user(db::new_id(), email.to_string(), password, tenants);
+            a.add_user(domain::Id::random().into_string(), email.to_string(), password, tenants);
         }
         if cli.demo {
             demo_tenant = Some(ensure_tenant(&db, "demo", "Demo")?);
@@ -112,11 +106,8 @@ fn run(cli: Cli) -> Result<(), String> {
         if !cli.users.is_empty() {
             tracing::warn!("--user has no effect without --auth");
         }
-        let default = db
-            .read(|c| Ok(rusqlite::OptionalExtension::optional(c.query_row("SELECT id FROM tenant ORDER BY created, rowid LIMIT 1", [], |r| r.get::<_, String>(0)))?))
-            .map_err(|e| e.describe())?;
-        let default = match default {
-            Some(id) => id,
+        let default = match db.read(domain::tenants::first).map_err(|e| e.describe())? {
+            Some(id) => id.into_string(),
             None => ensure_tenant(&db, "default", "Default")?,
         };
         demo_tenant = Some(default);
@@ -134,9 +125,9 @@ fn run(cli: Cli) -> Result<(), String> {
         }
     }
     let app = Arc::new(App { db, auth });
-    let schema = gql::build(app.clone(), 16, 5000);
+    let schema = graphql::build(app.clone(), 16, 5000);
     let state = http::HttpState { app: app.clone(), schema, www: Arc::new(cli.www.clone()), pkg: Arc::new(cli.pkg.clone()) };
-    let router = http::router(state, cli.cors_origins.clone());
+    let router = http::router(state, http::Origins(cli.cors_origins.clone()));
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {

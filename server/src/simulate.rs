@@ -3,20 +3,25 @@
 //! Success / Failed (a small failure rate, some Retrying) with short realistic delays, writing
 //! logs. It honours cancellation: a Cancelling run is cancelled, a Cancelled one stops.
 //!
-//! Every write goes through `ops` (the same rules and versions as the API); no SQL around them.
+//! Every write goes through `domain` (the same rules and versions as the API), and every state
+//! it writes is built with the client core's state code.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prefect_wasm::core::state::{StateKind, PREFECT_CORE_VERSION};
+use prefect_wasm::core::documents::RunKind;
+use prefect_wasm::core::state::{PrefectResult, StateDraft, StateKind};
 use rand::Rng;
 use serde_json::{json, Value as J};
 
 use crate::app::{Scope, SharedApp};
 use crate::db::{fmt_time, now};
+use crate::domain::logs::{self, LogLine, WriteLogs};
+use crate::domain::states::{self, runner_state as state};
+use crate::domain::task_runs::{self, TaskRunKey};
+use crate::domain::{queue, Id};
 use crate::error::ApiError;
-use crate::ops::{self, RunKind};
 
 /// Delay multiplier (tests make the agent quicker with `PREFECT_DEV_SERVER_SIMULATE_SPEED=0.2`).
 fn speed() -> f64 {
@@ -41,7 +46,7 @@ pub fn spawn(app: SharedApp) {
                 state(StateKind::Cancelled, "Flow run was cancelled.")
             } else {
                 let mut st = state(StateKind::Scheduled, "Rescheduled: the dev server restarted while this run was in progress.");
-                st["start_time"] = json!(now());
+                st.start_time = Some(now());
                 st
             };
             if let Err(e) = set(&app, RunKind::Flow, &id, version, st).await {
@@ -83,14 +88,8 @@ pub fn spawn(app: SharedApp) {
 }
 
 fn due_runs(app: &crate::app::App) -> Result<Vec<(String, i64)>, ApiError> {
-    app.db.read(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT id, version FROM flow_run WHERE state IN ('Scheduled', 'Retrying', 'Resume')
-               AND coalesce(state_start_time, scheduled_start_time) <= ? ORDER BY scheduled_start_time LIMIT 20",
-        )?;
-        let rows = st.query_map([now()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+    let due = app.db.read(|c| queue::due_now(c, 20))?;
+    Ok(due.into_iter().map(|(id, version)| (id.into_string(), version)).collect())
 }
 
 fn stranded_runs(app: &crate::app::App) -> Result<Vec<(String, String, i64)>, ApiError> {
@@ -111,34 +110,38 @@ async fn write<T: Send + 'static>(
 }
 
 /// Sets a state (expecting `version`) through the API rules; returns the run's new version.
-async fn set(app: &SharedApp, kind: RunKind, id: &str, version: i64, state: J) -> Result<i64, ApiError> {
-    let id = id.to_string();
+async fn set(app: &SharedApp, kind: RunKind, id: &str, version: i64, state: StateDraft<J>) -> Result<i64, ApiError> {
+    let id = Id::stored(id.to_string());
     write(app, move |tx| {
-        ops::set_state(tx, &Scope::Open, kind, &id, Some(version), &state, None)?;
+        states::write_own(tx, kind, &id, Some(version), &state)?;
         Ok(version + 1)
     })
     .await
 }
 
-fn state(kind: StateKind, message: &str) -> J {
-    json!({"type": kind.name(), "message": message, "context": {}, "cached_inputs": {},
-           "_result": {"type": "NoResultType", "__version__": PREFECT_CORE_VERSION}, "__version__": PREFECT_CORE_VERSION})
-}
-
 async fn log(app: &SharedApp, flow_run_id: &str, task_run_id: Option<&str>, level: &str, name: &str, message: String) {
-    let input = json!({"logs": [{"flow_run_id": flow_run_id, "task_run_id": task_run_id, "level": level, "name": name, "message": message}]});
-    let _ = write(app, move |tx| ops::write_run_logs(tx, &Scope::Open, &input)).await;
+    let line = LogLine {
+        flow_run_id: Id::stored(flow_run_id.to_string()),
+        task_run_id: task_run_id.map(|id| Id::stored(id.to_string())),
+        timestamp: None,
+        message: Some(message),
+        name: Some(name.to_string()),
+        level: Some(level.to_string()),
+        info: None,
+    };
+    let _ = write(app, move |tx| logs::write(tx, &Scope::Open, &WriteLogs { logs: vec![line] })).await;
 }
 
 async fn submit(app: &SharedApp, id: &str, version: i64) -> Result<i64, ApiError> {
     let mut st = state(StateKind::Submitted, "Submitted for execution");
-    st["state"] = state(StateKind::Scheduled, "Flow run scheduled.");
+    let inner = serde_json::to_value(state(StateKind::Scheduled, "Flow run scheduled.")).map_err(|e| ApiError::bad_input(e.to_string()))?;
+    st.extra.push(("state".into(), inner));
     set(app, RunKind::Flow, id, version, st).await
 }
 
 async fn flow_state(app: &SharedApp, id: &str) -> Result<(Option<String>, i64), ApiError> {
-    let (app, id2) = (app.clone(), id.to_string());
-    tokio::task::spawn_blocking(move || app.db.read(|c| ops::current_state(c, RunKind::Flow, &id2)))
+    let (app, id2) = (app.clone(), Id::stored(id.to_string()));
+    tokio::task::spawn_blocking(move || app.db.read(|c| states::current(c, RunKind::Flow, &id2)))
         .await
         .map_err(|e| ApiError::new(crate::error::API_ERROR, e.to_string()))??
         .ok_or_else(|| ApiError::not_found("flow run", id))
@@ -233,11 +236,11 @@ async fn run_flow(app: &SharedApp, id: &str, version: i64) -> Result<(), ApiErro
     let mut failed: HashSet<String> = HashSet::new();
     for task in &tasks {
         check(app, id, fv).await?;
-        let input = json!({"flow_run_id": id, "task_id": task.id});
+        let key = TaskRunKey { flow_run_id: Id::stored(id.to_string()), task_id: Id::stored(task.id.clone()), map_index: None };
         let (tr, mut tv) = write(app, move |tx| {
-            let tr = ops::get_or_create_task_run(tx, &Scope::Open, &input)?;
-            let v = ops::current_state(tx, RunKind::Task, &tr)?.map(|s| s.1).unwrap_or(0);
-            Ok((tr, v))
+            let tr = task_runs::get_or_create(tx, &Scope::Open, &key)?;
+            let v = states::current(tx, RunKind::Task, &tr)?.map(|s| s.1).unwrap_or(0);
+            Ok((tr.into_string(), v))
         })
         .await?;
         let logger = format!("prefect.TaskRunner.{}", task.name);
@@ -262,8 +265,8 @@ async fn run_flow(app: &SharedApp, id: &str, version: i64) -> Result<(), ApiErro
             if roll < 0.12 && attempt <= task.max_retries.max(1) {
                 let retry_at = fmt_time(chrono::Utc::now() + chrono::Duration::milliseconds((1000.0 * speed()) as i64));
                 let mut st = state(StateKind::Retrying, &format!("Retrying Task (after attempt {attempt} of {}).", task.max_retries.max(1) + 1));
-                st["start_time"] = json!(retry_at);
-                st["run_count"] = json!(attempt);
+                st.start_time = Some(retry_at);
+                st.extra.push(("run_count".into(), json!(attempt)));
                 tv = set(app, RunKind::Task, &tr, tv, st).await?;
                 log(app, id, Some(&tr), "WARNING", &logger, format!("Task '{}': Simulated transient error; retrying (attempt {attempt}).", task.name)).await;
                 pause(800, 1000).await;
@@ -275,15 +278,14 @@ async fn run_flow(app: &SharedApp, id: &str, version: i64) -> Result<(), ApiErro
             break if roll > 0.965 { StateKind::Failed } else { StateKind::Success };
         };
         if outcome == StateKind::Failed {
-            let mut st = state(StateKind::Failed, "Error during execution of task: ValueError('simulated failure')");
-            st["_result"] = json!({"type": "NoResultType", "__version__": PREFECT_CORE_VERSION});
+            let st = state(StateKind::Failed, "Error during execution of task: ValueError('simulated failure')");
             set(app, RunKind::Task, &tr, tv, st).await?;
             log(app, id, Some(&tr), "ERROR", &logger, format!("Task '{}': Exception encountered during task execution!\nValueError: simulated failure", task.name)).await;
             failed.insert(task.id.clone());
         } else {
             let mut st = state(StateKind::Success, "Task run succeeded.");
             let value = json!({"task": task.name, "rows": rand::thread_rng().gen_range(10..5000)});
-            st["_result"] = json!({"type": "PrefectResult", "location": value.to_string(), "__version__": PREFECT_CORE_VERSION});
+            st.result = Some(PrefectResult::new(value.to_string()));
             set(app, RunKind::Task, &tr, tv, st).await?;
             log(app, id, Some(&tr), "INFO", &logger, format!("Task '{}': Finished task run for task with final state: 'Success'", task.name)).await;
         }

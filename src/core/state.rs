@@ -232,6 +232,22 @@ pub struct StateDraft<V> {
     pub version: Option<&'static str>,
 }
 
+impl<V> StateDraft<V> {
+    /// A state of `kind` with `message` and nothing else of the caller's: what a server writes
+    /// on its own (a new run's first state, a cancellation).
+    pub fn new(kind: StateKind, message: impl Into<String>) -> Self {
+        StateDraft {
+            kind,
+            message: Some(message.into()),
+            extra: Vec::new(),
+            start_time: None,
+            result: None,
+            context: None,
+            version: Some(PREFECT_CORE_VERSION),
+        }
+    }
+}
+
 impl<V: serde::Serialize> serde::Serialize for StateDraft<V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -305,6 +321,38 @@ pub fn build_state<V>(
         context,
         version,
     })
+}
+
+/// A state JSON's `type`, as far as `check_stored_state` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeField<'a> {
+    /// The state is not a JSON object.
+    NotAnObject,
+    /// An object without a string `type`.
+    Missing,
+    Named(&'a str),
+}
+
+/// The rule for a state a server stores (`set_flow_run_states`, `set_task_run_states`): at most
+/// `MAX_STATE_PAYLOAD_BYTES` of JSON text, an object whose `type` is a state of the hierarchy,
+/// and so is the inner `state`'s of a meta state that has one.
+pub fn check_stored_state(text_len: usize, state: TypeField<'_>, inner: Option<TypeField<'_>>) -> Result<StateKind, InvalidState> {
+    if text_len > MAX_STATE_PAYLOAD_BYTES {
+        return Err(InvalidState(format!("state payload is {text_len} bytes, over the limit of {MAX_STATE_PAYLOAD_BYTES}")));
+    }
+    let kind = stored_kind(state)?;
+    if let (true, Some(inner)) = (kind.is_meta(), inner) {
+        stored_kind(inner)?;
+    }
+    Ok(kind)
+}
+
+fn stored_kind(field: TypeField<'_>) -> Result<StateKind, InvalidState> {
+    match field {
+        TypeField::NotAnObject => Err(InvalidState("a state must be a JSON object with a `type`".into())),
+        TypeField::Missing => Err(InvalidState("the state has no `type`".into())),
+        TypeField::Named(name) => parse_kind(name, "state type"),
+    }
 }
 
 /// The parts of a stored state's JSON the client reads (everything else passes through).
@@ -464,6 +512,24 @@ mod tests {
             assert!(build_state(StateSpec::<Value>::named(bad), "T", None, None).is_err(), "{bad:?}");
         }
         assert!(parse_kind("Nope", "expectedState").unwrap_err().0.starts_with("expectedState \"Nope\""));
+    }
+
+    #[test]
+    fn server_states_and_the_stored_state_rule() {
+        let cancelled = StateDraft::<Value>::new(Cancelled, "Flow run was cancelled.");
+        assert_eq!(serde_json::to_value(&cancelled).unwrap(), json!({"type": "Cancelled", "message": "Flow run was cancelled.", "__version__": "1.4.1"}));
+
+        use TypeField::*;
+        assert_eq!(check_stored_state(10, Named("Cached"), None), Ok(Cached));
+        assert_eq!(check_stored_state(10, Named("Submitted"), Some(Named("Scheduled"))), Ok(Submitted));
+        assert!(check_stored_state(10, Named("Submitted"), Some(Named("Nope"))).is_err());
+        // only a meta state's inner state is read
+        assert_eq!(check_stored_state(10, Named("Running"), Some(Named("Nope"))), Ok(Running));
+        for bad in [Named("State"), Named("running"), Missing, NotAnObject] {
+            assert!(check_stored_state(10, bad, None).is_err(), "{bad:?}");
+        }
+        assert_eq!(check_stored_state(MAX_STATE_PAYLOAD_BYTES, Named("Success"), None), Ok(Success));
+        assert!(check_stored_state(MAX_STATE_PAYLOAD_BYTES + 1, Named("Success"), None).unwrap_err().0.contains("over the limit"));
     }
 
     #[test]

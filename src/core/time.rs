@@ -1,6 +1,7 @@
 //! The little date arithmetic the client needs (token expiry, `Retry-After`, validating
 //! `scheduledStartTime`), without a date crate. Times are milliseconds since the Unix epoch as
-//! `f64`, like JavaScript's `Date.now()`.
+//! `f64`, like JavaScript's `Date.now()`. The dev server reads every timestamp it is given with
+//! the same parser (`parse_timestamp`, to the nanosecond).
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian; H. Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -30,43 +31,45 @@ fn digits(s: &str, at: usize, n: usize) -> Option<u32> {
     part.parse().ok()
 }
 
-fn epoch_ms(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<f64> {
+fn epoch_seconds(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<i64> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    Some(((days * 86_400 + (h * 3600 + m * 60 + s) as i64) * 1000) as f64)
+    Some(days * 86_400 + (h * 3600 + m * 60 + s) as i64)
 }
 
-/// Parses an RFC 3339 / ISO 8601 timestamp such as `2026-12-01T20:15:00Z`,
-/// `2026-12-01T20:15:00.123456+00:00` or `2026-12-01 20:15:00` (no offset = UTC, as Prefect's
-/// server writes naive UTC times). `None` for anything else.
-pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
+fn epoch_ms(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<f64> {
+    Some((epoch_seconds(year, month, day, h, m, s)? * 1000) as f64)
+}
+
+/// The fields of an RFC 3339 / ISO 8601 timestamp: its whole seconds since the epoch as written
+/// (before its offset), the digits of its fraction (at most 9, maybe none) and its offset from
+/// UTC in seconds.
+fn timestamp_parts(text: &str) -> Option<(i64, &str, i64)> {
     let s = text.trim();
     let b = s.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let year = digits(s, 0, 4)? as i64;
-    let ms = epoch_ms(year, digits(s, 5, 2)?, digits(s, 8, 2)?, digits(s, 11, 2)?, digits(s, 14, 2)?, digits(s, 17, 2)?)?;
+    let seconds = epoch_seconds(year, digits(s, 5, 2)?, digits(s, 8, 2)?, digits(s, 11, 2)?, digits(s, 14, 2)?, digits(s, 17, 2)?)?;
     let mut rest = &s[19..];
-    let mut fraction = 0.0;
+    let mut fraction = "";
     if let Some(frac) = rest.strip_prefix('.') {
         let n = frac.bytes().take_while(u8::is_ascii_digit).count();
         if n == 0 {
             return None;
         }
-        // Milliseconds and below, without float parsing (it would add kilobytes to the wasm).
-        let digits = &frac[..n.min(9)];
-        fraction = digits.parse::<u64>().ok()? as f64 * 1000.0 / 10f64.powi(digits.len() as i32);
+        fraction = &frac[..n.min(9)];
         rest = &frac[n..];
     }
-    let offset_ms = match rest {
-        "" | "Z" | "z" => 0.0,
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
         _ => {
             let sign = match rest.as_bytes()[0] {
-                b'+' => 1.0,
-                b'-' => -1.0,
+                b'+' => 1,
+                b'-' => -1,
                 _ => return None,
             };
             let off = &rest[1..];
@@ -79,10 +82,50 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
             if h > 23 || m > 59 {
                 return None;
             }
-            sign * ((h * 3600 + m * 60) as f64) * 1000.0
+            sign * (h * 3600 + m * 60) as i64
         }
     };
-    Some(ms + fraction - offset_ms)
+    Some((seconds, fraction, offset))
+}
+
+/// Parses an RFC 3339 / ISO 8601 timestamp such as `2026-12-01T20:15:00Z`,
+/// `2026-12-01T20:15:00.123456+00:00` or `2026-12-01 20:15:00` (no offset = UTC, as Prefect's
+/// server writes naive UTC times). `None` for anything else.
+pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
+    let (seconds, fraction, offset) = timestamp_parts(text)?;
+    // Milliseconds and below, without float parsing (it would add kilobytes to the wasm).
+    let fraction_ms = match fraction {
+        "" => 0.0,
+        digits => digits.parse::<u64>().ok()? as f64 * 1000.0 / 10f64.powi(digits.len() as i32),
+    };
+    Some((seconds * 1000) as f64 + fraction_ms - (offset * 1000) as f64)
+}
+
+/// A UTC instant to the nanosecond, as `parse_timestamp` reads it (the dev server stores
+/// microseconds, more than an `f64` of milliseconds holds exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    pub unix_seconds: i64,
+    pub nanos: u32,
+}
+
+/// The timestamps `parse_rfc3339_ms` takes, to the nanosecond.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    let (seconds, fraction, offset) = timestamp_parts(text)?;
+    let nanos = fraction.bytes().chain(core::iter::repeat(b'0')).take(9).fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    Some(Timestamp { unix_seconds: seconds - offset, nanos })
+}
+
+/// A timestamp as `parse_timestamp` reads it, or a date alone (`2026-12-01`: its midnight UTC),
+/// as Postgres' `timestamptz`, behind Prefect Server's `DateTime` and Hasura's filters, takes it.
+pub fn parse_timestamp_or_date(text: &str) -> Option<Timestamp> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let unix_seconds = epoch_seconds(digits(s, 0, 4)? as i64, digits(s, 5, 2)?, digits(s, 8, 2)?, 0, 0, 0)?;
+        return Some(Timestamp { unix_seconds, nanos: 0 });
+    }
+    parse_timestamp(s)
 }
 
 /// Parses an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form
@@ -125,6 +168,25 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("2024-02-29T00:00:00Z").is_some(), true);
         for bad in ["", "yesterday", "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-12-01T25:00:00Z", "2026-12-01T20:15:00+0x:00", "2026-12-01T20:15:00."] {
             assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_to_the_nanosecond() {
+        let at = |unix_seconds, nanos| Some(Timestamp { unix_seconds, nanos });
+        assert_eq!(parse_timestamp("1970-01-01T00:00:01.123456789Z"), at(1, 123_456_789));
+        assert_eq!(parse_timestamp("1970-01-01T02:00:00.5+02:00"), at(0, 500_000_000));
+        assert_eq!(parse_timestamp("1970-01-01 00:00:00.0000000019"), at(0, 1));
+        assert_eq!(parse_timestamp("1969-12-31T23:00:00-01:00"), at(0, 0));
+        for text in ["2026-12-01T20:15:00.123456+01:00", "2024-02-29 00:00:00", "2000-03-01T00:00:00.5Z"] {
+            let t = parse_timestamp(text).unwrap();
+            assert_eq!(parse_rfc3339_ms(text), Some(t.unix_seconds as f64 * 1000.0 + f64::from(t.nanos) / 1e6), "{text}");
+        }
+        assert_eq!(parse_timestamp("2030-01-02"), None);
+        assert_eq!(parse_timestamp_or_date("2030-01-02"), parse_timestamp("2030-01-02T00:00:00Z"));
+        assert_eq!(parse_timestamp_or_date("2030-01-02T03:04:05Z"), parse_timestamp("2030-01-02T03:04:05Z"));
+        for bad in ["2030-13-02", "2030-02-30", "20300102", "yesterday", "2030-01-0x"] {
+            assert_eq!(parse_timestamp_or_date(bad), None, "{bad}");
         }
     }
 

@@ -1,5 +1,5 @@
 //! The one description of the Hasura-style tables: columns with their Hasura scalar types, and
-//! the relationships between tables. `hasura.rs` generates the GraphQL types, filters, ordering
+//! the relationships between tables. `schema.rs` generates the GraphQL types, filters, ordering
 //! and resolvers from this; nothing about a table is written twice.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
