@@ -13,6 +13,12 @@ extern "C" {
 
     #[wasm_bindgen(constructor, js_class = PrefectError)]
     fn new(message: &str, code: &str, status: JsValue, errors: JsValue, data: JsValue, cause: JsValue, details: JsValue) -> PrefectErrorJs;
+
+    // Never called: `reexport` makes the generated glue export the class itself, so every build
+    // exports the one class errors are made of (its TypeScript declaration is in types.rs).
+    #[wasm_bindgen(js_name = PrefectError, reexport, skip_typescript)]
+    #[allow(dead_code)]
+    fn prefect_error_class();
 }
 
 /// The JS value a failed call rejects with.
