@@ -105,8 +105,9 @@ say "rust toolchain: $toolchain ($(rustc --version))"
 
 apt_ensure "${TOOL_PACKAGES[@]}"
 command -v node >/dev/null && command -v npm >/dev/null || apt_ensure nodejs npm
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
+# The package's `require` and Vite 8 (the bundlers layer) both need require(esm): 20.19 or 22.12.
+node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); (a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22')
+[ "$node_ok" = true ] || die "Node.js 20.19+ or 22.12+ is required (found $(node --version))"
 
 # --- 3. wasm-bindgen-cli at exactly the pinned version, and wasm-pack -----------------------
 
@@ -122,14 +123,16 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install --quiet wasm-pack
 fi
 
-# --- 4. Node packages from the lock file ----------------------------------------------------
+# --- 4. Node packages from the lock files ---------------------------------------------------
+# The workspace's tooling (package-lock.json) and the bundlers of the `bundlers` test layer
+# (tests/bundlers/package-lock.json: Vite, webpack, Rollup, esbuild, about 95 MB).
 
-if [ -f package-lock.json ]; then
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing Node packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+for dir in . tests/bundlers; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing Node packages in $dir (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-fi
+done
 
 # --- 5. real Prefect in git-ignored venvs (the prefect1/prefect3 test layers, `make demo`) ------
 # Each venv is installed from its pinned requirements file and stamped with that file's hash and

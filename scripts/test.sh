@@ -13,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export PREFECT_DEV_SERVER_BIN="$root/target/debug/prefect-dev-server"
 with_servers=(node tests/support/servers.mjs --)
 
-layers=(native build browser node package types e2e reliability prefect1 prefect3)
+layers=(native build browser node package types bundlers e2e reliability prefect1 prefect3)
 [ $# -gt 0 ] && layers=("$@")
 
 need_venv() {
@@ -30,6 +30,7 @@ run_layer() {
     node)    "${with_servers[@]}" wasm-pack test --node -- --test node ;;
     package) "${with_servers[@]}" node tests/node/consumer.mjs ;;
     types)   npx --no-install tsc -p tests/types/tsconfig.json ;;
+    bundlers) "${with_servers[@]}" node tests/bundlers/run.mjs ;;
     e2e)     node --test --test-concurrency=1 tests/e2e/ ;;
     reliability) node --test --test-concurrency=1 tests/reliability/ ;;
     # The real Prefect 1.4.1 library / a real Prefect 3.9.1 server, from the venvs of scripts/setup.sh.

@@ -1,8 +1,8 @@
 //! prefect-wasm: a WebAssembly client for the Prefect 1.x GraphQL API.
 //!
-//! `core` holds all the logic and builds on any target; `wasm` is the JS face and only converts.
+//! `client_core` holds all the logic and builds on any target; `wasm` is the JS face and only converts.
 
-pub mod core;
+pub mod client_core;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,15 +1,21 @@
 //! Property tests of the core's decoders and rules, natively (issue #7): whatever the server or
 //! the caller hands them, they answer (`Ok`/`Err`/`None`) and never panic, and on well-formed
-//! input they agree with an independent reference (chrono for dates).
+//! input they agree with an independent reference (chrono for dates). The operations' sequences
+//! are in `core_operations.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
 use chrono::{TimeZone, Utc};
-use prefect_wasm::core::auth::{TokenPayload, TokenSet};
-use prefect_wasm::core::documents::{self, FlowRunByPk, LogInData, SetStatesData, TaskRunByPk, TenantsData};
-use prefect_wasm::core::error::{classify_graphql_errors, ErrorCode, GraphqlErrorView};
-use prefect_wasm::core::retry::{failure_for_status, parse_retry_after_ms, Failure, Idempotency, RetryPolicy};
-use prefect_wasm::core::state::{self, SerializedStateView, StateKind, StateSpec};
-use prefect_wasm::core::time::{parse_http_date_ms, parse_rfc3339_ms};
+use prefect_wasm::client_core::auth::{TokenPayload, TokenSet};
+use prefect_wasm::client_core::error::ErrorCode;
+use prefect_wasm::client_core::http::Answer;
+use prefect_wasm::client_core::json::IntoJson;
+use prefect_wasm::client_core::protocol::graphql::answer::{self, classify_graphql_errors, GraphqlErrorView};
+use prefect_wasm::client_core::protocol::graphql::documents::{self, RunKind};
+use prefect_wasm::client_core::protocol::graphql::runs::read_run;
+use prefect_wasm::client_core::retry::{failure_for_status, parse_retry_after_ms, Failure, Idempotency, RetryPolicy};
+use prefect_wasm::client_core::state::{self, SerializedStateView, StateKind, StateSpec};
+use prefect_wasm::client_core::time::{format_rfc3339_ms, parse_http_date_ms, parse_rfc3339_ms};
+use prefect_wasm::client_core::uuid::is_uuid;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -69,30 +75,47 @@ fn state_name() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
-    /// Every answer shape decodes to a value or a serde error; what decodes goes on through the
-    /// same steps as in the client without panicking.
+    /// Every answer shape reads as a run, NOT_FOUND or DECODE, and what reads goes on into a
+    /// `RunState` without panicking; the other answers read or are refused.
     #[test]
     fn answers_decode_or_fail_cleanly(data in any_json()) {
-        for row in [
-            serde_json::from_value::<FlowRunByPk<Value>>(data.clone()).ok().and_then(|d| d.flow_run_by_pk),
-            serde_json::from_value::<TaskRunByPk<Value>>(data.clone()).ok().and_then(|d| d.task_run_by_pk),
-        ].into_iter().flatten() {
-            let view: SerializedStateView = row.serialized_state.clone()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
-            let id = row.id.clone();
-            match state::run_state(row.id, row.version, row.state, row.state_message, row.state_timestamp,
-                                   row.serialized_state, view, || json!({}), |text| Value::String(text.into())) {
-                Ok(run) => prop_assert!(!run.state_type.is_empty()),
-                Err(reason) => prop_assert!(reason.contains(&id)),
+        for kind in [RunKind::Flow, RunKind::Task] {
+            match read_run(&data, kind, "the-id") {
+                Ok(run) => {
+                    prop_assert!(!run.state_type.is_empty());
+                    prop_assert_eq!(&run.name, &run.state_type);
+                    prop_assert!(run.version.is_some());
+                    let js = run.into_json();
+                    prop_assert!(js.get("serializedState").is_some_and(Value::is_object));
+                }
+                Err(error) => prop_assert!(matches!(error.code, ErrorCode::NotFound | ErrorCode::Decode), "{:?}", error),
             }
+            let _ = documents::set_status(&data, kind);
         }
-        let _ = serde_json::from_value::<SetStatesData>(data.clone());
-        let _ = serde_json::from_value::<TenantsData>(data.clone());
-        if let Ok(LogInData { log_in: Some(payload) }) = serde_json::from_value::<LogInData>(data.clone()) {
+        let _ = documents::tenants(&data);
+        let _ = documents::created_id(&data);
+        if let Some(payload) = documents::token_payload(&data, "log_in") {
             if let Some(tokens) = TokenSet::from_payload(payload) {
                 prop_assert!(!tokens.access_token.is_empty());
                 prop_assert!(tokens.expires_at_ms.is_none_or(f64::is_finite));
+            }
+        }
+    }
+
+    /// Any HTTP answer reads as `data` only when it is a 2xx JSON object without errors;
+    /// everything else is one of the codes an answer can have, with the status attached.
+    #[test]
+    fn graphql_answers_classify(status in prop_oneof![Just(200u16), Just(401u16), 100u16..600], body in proptest::option::of(any_json())) {
+        let is_object = body.as_ref().is_some_and(Value::is_object);
+        match answer::data(Answer { status, retry_after: None, body: body.clone() }) {
+            Ok(_) => prop_assert!((200..300).contains(&status) && is_object),
+            Err(error) => {
+                prop_assert_eq!(error.status, Some(status));
+                prop_assert!(!error.message.is_empty());
+                prop_assert!(matches!(error.code, ErrorCode::Http | ErrorCode::Graphql | ErrorCode::Unauthenticated
+                    | ErrorCode::VersionLockingError | ErrorCode::NotFound | ErrorCode::Decode), "{:?}", error.code);
+                if status == 401 { prop_assert_eq!(error.code, ErrorCode::Unauthenticated); }
+                if !(200..300).contains(&status) { prop_assert!(error.code != ErrorCode::Decode); }
             }
         }
     }
@@ -101,17 +124,16 @@ proptest! {
     /// PrefectResult.
     #[test]
     fn serialized_states_decode_or_default(value in any_json()) {
-        if let Ok(view) = serde_json::from_value::<SerializedStateView>(value) {
-            if view.result_location().is_some() {
-                prop_assert_eq!(view.result.as_ref().and_then(|r| r.result_type.as_deref()), Some("PrefectResult"));
-            }
+        let view = SerializedStateView::read(&value);
+        if view.result_location().is_some() {
+            prop_assert_eq!(view.result.as_ref().and_then(|r| r.result_type.as_deref()), Some("PrefectResult"));
         }
     }
 
     /// Any `errors` array classifies to one of the GraphQL-level codes with a non-empty message.
     #[test]
     fn graphql_errors_always_classify(errors in prop::collection::vec(any_json(), 0..5)) {
-        let views: Vec<GraphqlErrorView> = errors.into_iter().map(|e| serde_json::from_value(e).unwrap_or_default()).collect();
+        let views: Vec<GraphqlErrorView> = errors.iter().map(GraphqlErrorView::read).collect();
         let (code, message) = classify_graphql_errors(&views);
         prop_assert!(matches!(code, ErrorCode::Graphql | ErrorCode::Unauthenticated | ErrorCode::VersionLockingError | ErrorCode::NotFound));
         prop_assert!(!message.is_empty());
@@ -162,6 +184,13 @@ proptest! {
         prop_assert_eq!(parse_rfc3339_ms(&text), Some(at.timestamp_millis() as f64), "{}", text);
     }
 
+    /// The time a state starts at is written as JavaScript's `toISOString` (chrono's `%.3fZ`).
+    #[test]
+    fn iso_formatting_agrees_with_chrono(ms in 0i64..253_402_300_799_999) {
+        let at = Utc.timestamp_millis_opt(ms).unwrap();
+        prop_assert_eq!(format_rfc3339_ms(ms as f64), at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+    }
+
     #[test]
     fn http_dates(secs in 0i64..253_402_300_799, junk in "\\PC{0,30}") {
         let at = Utc.timestamp_opt(secs, 0).unwrap();
@@ -202,7 +231,7 @@ proptest! {
     #[test]
     fn documents_are_classified(text in "\\PC{0,80}", body in "[a-z_ {}()$:!\"#\n]{0,40}") {
         let _ = documents::is_read_only(&text);
-        let _ = documents::is_uuid(&text);
+        let _ = is_uuid(&text);
         let mutation = format!("mutation {{ {body} }}");
         prop_assert!(!documents::is_read_only(&mutation), "{}", mutation);
         let query = format!("query Q {{ {} }}", body.replace(['{', '}', '"', '#'], " "));
@@ -213,10 +242,10 @@ proptest! {
     fn uuids(bytes in any::<[u8; 16]>(), upper in any::<bool>()) {
         let text = uuid_text(&bytes);
         let text = if upper { text.to_uppercase() } else { text };
-        prop_assert!(documents::is_uuid(&text));
-        prop_assert!(!documents::is_uuid(&text[1..]));
+        prop_assert!(is_uuid(&text));
+        prop_assert!(!is_uuid(&text[1..]));
         let padded = format!("{text} ");
-        prop_assert!(!documents::is_uuid(&padded));
+        prop_assert!(!is_uuid(&padded));
     }
 
     /// States the client writes: a known type name builds a state whose JSON has that `type`
@@ -230,6 +259,7 @@ proptest! {
                 prop_assert_eq!(draft.kind.name(), name.as_str());
                 let text = serde_json::to_string(&draft).unwrap();
                 let written: Value = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(&(&draft).into_json(), &written, "the client's encoding and serde's agree");
                 prop_assert_eq!(&written["type"], &json!(name));
                 for (key, value) in &extra {
                     if !["type", "message", "start_time", "_result", "context", "__version__"].contains(&key.as_str()) {

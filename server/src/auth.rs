@@ -1,5 +1,7 @@
 //! `--auth` mode: users from `--user`, argon2-hashed passwords, HMAC-SHA256-signed access tokens
-//! with an expiry, and rotating refresh tokens (a refresh token works once).
+//! with an expiry, and rotating refresh tokens (a refresh token works once). A refresh takes the
+//! pair as Prefect 0.15's client sends it: the refresh token (as the Bearer) and the access token
+//! issued with it, expired or not.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -47,6 +49,8 @@ struct RefreshEntry {
     user_id: String,
     tenant_id: String,
     expires: i64,
+    /// The `jti` of the access token issued with this refresh token.
+    access_jti: String,
 }
 
 pub struct Auth {
@@ -193,10 +197,21 @@ impl Auth {
         Ok(self.issue(user_id, tenant_id))
     }
 
-    /// Exchanges a refresh token for a new pair; the used one is refused afterwards.
-    pub fn refresh(&self, refresh_token: &str) -> Result<TokenSet, ApiError> {
-        let entry = self.refresh.lock().unwrap().remove(&digest(refresh_token));
-        let entry = entry.ok_or_else(|| ApiError::unauthenticated("invalid or already used refresh token"))?;
+    /// Exchanges a refresh token, with the access token issued together with it (expired or
+    /// not), for a new pair; the used refresh token is refused afterwards. A refresh token with
+    /// another session's access token is refused and stays usable by its own session.
+    pub fn refresh(&self, refresh_token: &str, access_token: &str) -> Result<TokenSet, ApiError> {
+        let access = self.verify_signature(access_token);
+        let entry = {
+            let mut table = self.refresh.lock().unwrap();
+            let key = digest(refresh_token);
+            let entry = table.get(&key).ok_or_else(|| ApiError::unauthenticated("invalid or already used refresh token"))?;
+            let same_session = access.is_some_and(|c| c.jti == entry.access_jti && c.sub == entry.user_id && c.tid == entry.tenant_id);
+            if !same_session {
+                return Err(ApiError::unauthenticated("input.access_token must be the access token issued with this refresh token"));
+            }
+            table.remove(&key).expect("looked up above")
+        };
         if entry.expires < unix_now() {
             return Err(ApiError::unauthenticated("refresh token expired"));
         }
@@ -209,13 +224,8 @@ impl Auth {
     fn issue(&self, user_id: &str, tenant_id: &str) -> TokenSet {
         let now = unix_now();
         let exp = now + self.token_ttl;
-        let claims = Claims {
-            sub: user_id.to_string(),
-            tid: tenant_id.to_string(),
-            exp,
-            typ: "access".into(),
-            jti: uuid::Uuid::new_v4().to_string(),
-        };
+        let access_jti = uuid::Uuid::new_v4().to_string();
+        let claims = Claims { sub: user_id.to_string(), tid: tenant_id.to_string(), exp, typ: "access".into(), jti: access_jti.clone() };
         let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialize"));
         let sig = B64.encode(self.sign(payload.as_bytes()));
         let access_token = format!("pdsa.{payload}.{sig}");
@@ -226,7 +236,7 @@ impl Auth {
         refresh.retain(|_, e| e.expires >= now);
         refresh.insert(
             digest(&refresh_token),
-            RefreshEntry { user_id: user_id.into(), tenant_id: tenant_id.into(), expires: now + REFRESH_TTL_SECS },
+            RefreshEntry { user_id: user_id.into(), tenant_id: tenant_id.into(), expires: now + REFRESH_TTL_SECS, access_jti },
         );
         let expires_at = chrono::DateTime::from_timestamp(exp, 0).map(crate::db::fmt_time).unwrap_or_default();
         TokenSet { access_token, expires_at, refresh_token }
@@ -240,6 +250,11 @@ impl Auth {
 
     /// The claims of a valid, unexpired access token; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<Claims> {
+        self.verify_signature(token).filter(|claims| claims.exp > unix_now())
+    }
+
+    /// The claims of an access token this server signed, expired or not.
+    fn verify_signature(&self, token: &str) -> Option<Claims> {
         let rest = token.strip_prefix("pdsa.")?;
         let (payload, sig) = rest.split_once('.')?;
         let sig = B64.decode(sig).ok()?;
@@ -247,7 +262,7 @@ impl Auth {
         mac.update(payload.as_bytes());
         mac.verify_slice(&sig).ok()?;
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-        (claims.typ == "access" && claims.exp > unix_now()).then_some(claims)
+        (claims.typ == "access").then_some(claims)
     }
 }
 
@@ -311,6 +326,33 @@ mod tests {
         };
         assert_eq!(fail_until_locked(1_000), FIRST_LOCK_SECS);
         assert_eq!(fail_until_locked(1_000 + FIRST_LOCK_SECS), 2 * FIRST_LOCK_SECS, "the second lock in a row is longer");
+    }
+
+    #[test]
+    fn a_refresh_takes_the_pair_once() {
+        let auth = auth();
+        let first = auth.log_in("alice@example.com", "right").unwrap();
+        let second = auth.log_in("alice@example.com", "right").unwrap();
+        let refused = |r: Result<TokenSet, ApiError>| r.err().map(|e| e.code);
+        // Another session's access token, a refresh token as the access token, garbage: refused,
+        // and the refresh token is still good for its own session.
+        assert_eq!(refused(auth.refresh(&first.refresh_token, &second.access_token)), Some("UNAUTHENTICATED"));
+        assert_eq!(refused(auth.refresh(&first.refresh_token, &first.refresh_token)), Some("UNAUTHENTICATED"));
+        assert_eq!(refused(auth.refresh(&first.refresh_token, "pdsa.e30.AAAA")), Some("UNAUTHENTICATED"));
+        let renewed = auth.refresh(&first.refresh_token, &first.access_token).unwrap();
+        assert_ne!(renewed.refresh_token, first.refresh_token);
+        assert_eq!(refused(auth.refresh(&first.refresh_token, &first.access_token)), Some("UNAUTHENTICATED"), "used up");
+        assert!(auth.refresh(&renewed.refresh_token, &renewed.access_token).is_ok(), "the new pair works");
+        assert!(auth.refresh(&second.refresh_token, &second.access_token).is_ok());
+    }
+
+    #[test]
+    fn an_expired_access_token_still_refreshes_its_session() {
+        let mut auth = Auth::new(-10);
+        auth.add_user("u1".into(), "a@b.c".into(), "pw", vec!["t1".into()]);
+        let tokens = auth.log_in("a@b.c", "pw").unwrap();
+        assert!(auth.verify(&tokens.access_token).is_none(), "expired");
+        assert!(auth.refresh(&tokens.refresh_token, &tokens.access_token).is_ok());
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::{PrefectResult, StateDraft, StateKind};
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::{PrefectResult, StateDraft, StateKind};
 use rand::Rng;
 use serde_json::{json, Value as J};
 

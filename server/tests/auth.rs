@@ -66,12 +66,19 @@ async fn login_tenants_switch_refresh_and_scoping() {
     assert_eq!(d["flow_run"], json!([]));
     assert_eq!(bob.err(SWITCH, json!({"input": {"tenant_id": acme}})).await, "NOT_FOUND");
 
-    // refresh: a new pair, scoped like the old one; the used refresh token is refused after
+    // refresh, as prefect 0.15.13 sends it (Bearer: the refresh token; input.access_token: the
+    // session's access token): a new pair, scoped like the old one; the used refresh token is
+    // refused after
     let refresh = sw["refresh_token"].as_str().unwrap().to_string();
+    let access = sw["access_token"].as_str().unwrap().to_string();
+    s.token = None;
+    assert_eq!(s.err(REFRESH, json!({"input": {"access_token": access}})).await, "UNAUTHENTICATED", "no Bearer");
     s.token = Some(refresh.clone());
-    let n = s.ok(REFRESH, json!({"input": {"access_token": refresh}})).await["refresh_token"].clone();
+    assert_eq!(s.err(REFRESH, json!({"input": {"access_token": refresh}})).await, "UNAUTHENTICATED", "the refresh token twice");
+    assert_eq!(s.err(REFRESH, json!({"input": {"access_token": bob.token.clone().unwrap()}})).await, "UNAUTHENTICATED", "another session's access token");
+    let n = s.ok(REFRESH, json!({"input": {"access_token": access}})).await["refresh_token"].clone();
     assert_ne!(n["refresh_token"], J::String(refresh.clone()));
-    assert_eq!(s.err(REFRESH, json!({"input": {"access_token": refresh}})).await, "UNAUTHENTICATED");
+    assert_eq!(s.err(REFRESH, json!({"input": {"access_token": access}})).await, "UNAUTHENTICATED", "a used refresh token");
     s.token = Some(n["access_token"].as_str().unwrap().to_string());
     let d = s.ok("{ project { id } }", json!({})).await;
     assert_eq!(d["project"], json!([]), "still the globex tenant");
@@ -91,12 +98,16 @@ async fn login_tenants_switch_refresh_and_scoping() {
 }
 
 #[tokio::test]
-async fn access_tokens_expire() {
+async fn access_tokens_expire_and_an_expired_one_still_refreshes_its_session() {
     let mut s = Server::start(&["--auth", "--token-ttl", "1", "--user", "a@b.c:pw"]);
-    log_in(&mut s, "a@b.c", "pw").await;
+    let t = log_in(&mut s, "a@b.c", "pw").await;
     s.ok("{ tenant { id } }", json!({})).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(s.err("{ tenant { id } }", json!({})).await, "UNAUTHENTICATED");
+    s.token = Some(t["refresh_token"].as_str().unwrap().to_string());
+    let n = s.ok(REFRESH, json!({"input": {"access_token": t["access_token"]}})).await["refresh_token"].clone();
+    s.token = Some(n["access_token"].as_str().unwrap().to_string());
+    s.ok("{ tenant { id } }", json!({})).await;
 }
 
 #[tokio::test]

@@ -1,139 +1,88 @@
-//! The server's Python-layer operations against Prefect Server's own SDL
-//! (`<workspace>/../shared/reference/prefect-server-schema/`), by introspection of the running
-//! server; and dashboard-style documents (PREFECT-API.md "Typical dashboard reads").
+//! Conformance of the dev server and the client with Prefect 1.x's schema:
+//! - every document the client sends (`prefect_wasm::client_core::protocol::graphql::documents::ALL`, Hasura reads
+//!   included) validates against the running server's schema, by introspection, and the
+//!   variables the client builds fit its input types;
+//! - when `PREFECT_SERVER_SDL` names a folder of Prefect Server's own SDL files, the server's
+//!   Python-layer operations match them and the client's Python-layer documents validate against
+//!   them (without it, one `SKIP` line says how to run it);
+//! - dashboard-style documents (PREFECT-API.md "Typical dashboard reads") validate and answer.
 
 mod common;
+#[path = "../../tests/graphql_schema/mod.rs"]
+mod graphql_schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
-use async_graphql_parser::types::{TypeKind, TypeSystemDefinition};
 use common::*;
-use serde_json::{json, Value as J};
+use graphql_schema::{assert_inputs_fit, assert_valid, base_name, client_inputs, graphql_files, upstream_sdl_dir, Schema, INTROSPECTION};
+use prefect_wasm::client_core::protocol::graphql::documents::{self, Layer};
+use serde_json::json;
 
-/// What the conformance check needs of a type: fields (output or input) → type text, args.
-#[derive(Default, Debug)]
-struct Ty {
-    kind: String,
-    fields: BTreeMap<String, (String, BTreeMap<String, String>)>,
-    enum_values: BTreeSet<String>,
+async fn server_schema(s: &Server) -> Schema {
+    Schema::from_introspection(&s.ok(INTROSPECTION, json!({})).await)
 }
 
-fn reference_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/prefect-server-schema");
-    assert!(
-        dir.is_dir(),
-        "the reference SDL is missing: expected {} (CI puts shared/ beside the clone)",
-        dir.display()
-    );
-    dir
+#[tokio::test]
+async fn client_documents_validate_against_the_running_server() {
+    let s = Server::start(&[]);
+    let schema = server_schema(&s).await;
+    assert!(schema.objects["Query"].contains_key("flow_run_by_pk"), "the Hasura layer is introspected too");
+    assert_valid(&schema, documents::ALL, "the dev server's introspected schema");
+    assert_inputs_fit(&schema, &client_inputs(), "the dev server's introspected schema");
 }
 
-fn reference_types() -> BTreeMap<String, Ty> {
-    let mut types: BTreeMap<String, Ty> = BTreeMap::new();
-    let mut files: Vec<_> = std::fs::read_dir(reference_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "graphql")).collect();
-    files.sort();
-    assert!(files.len() >= 5, "reference SDL files: {files:?}");
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let doc = async_graphql_parser::parse_schema(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        for def in doc.definitions {
-            let TypeSystemDefinition::Type(def) = def else { continue };
-            let def = def.node;
-            let entry = types.entry(def.name.node.to_string()).or_default();
-            match def.kind {
-                TypeKind::Object(o) => {
-                    entry.kind = "OBJECT".into();
-                    for f in o.fields {
-                        let args = f.node.arguments.iter().map(|a| (a.node.name.node.to_string(), a.node.ty.node.to_string())).collect();
-                        entry.fields.insert(f.node.name.node.to_string(), (f.node.ty.node.to_string(), args));
-                    }
-                }
-                TypeKind::InputObject(o) => {
-                    entry.kind = "INPUT_OBJECT".into();
-                    for f in o.fields {
-                        entry.fields.insert(f.node.name.node.to_string(), (f.node.ty.node.to_string(), BTreeMap::new()));
-                    }
-                }
-                TypeKind::Enum(e) => {
-                    entry.kind = "ENUM".into();
-                    entry.enum_values = e.values.iter().map(|v| v.node.value.node.to_string()).collect();
-                }
-                TypeKind::Scalar => entry.kind = "SCALAR".into(),
-                _ => {}
-            }
-        }
-    }
-    types
-}
-
-const INTROSPECTION: &str = r#"
-fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
-{ __schema { types { name kind
-    fields { name type { ...T } args { name type { ...T } } }
-    inputFields { name type { ...T } }
-    enumValues { name } } } }"#;
-
-fn type_text(t: &J) -> String {
-    match t["kind"].as_str().unwrap() {
-        "NON_NULL" => format!("{}!", type_text(&t["ofType"])),
-        "LIST" => format!("[{}]", type_text(&t["ofType"])),
-        _ => t["name"].as_str().unwrap().to_string(),
+fn kind(schema: &Schema, name: &str) -> Option<&'static str> {
+    if schema.objects.contains_key(name) {
+        Some("OBJECT")
+    } else if schema.inputs.contains_key(name) {
+        Some("INPUT_OBJECT")
+    } else if schema.enums.contains_key(name) {
+        Some("ENUM")
+    } else {
+        schema.scalars.contains(name).then_some("SCALAR")
     }
 }
 
-fn base_name(t: &str) -> String {
-    t.trim_matches(|c| c == '[' || c == ']' || c == '!').to_string()
+/// Field → type of an object or input type (empty for leaves).
+fn field_types<'a>(schema: &'a Schema, name: &str) -> BTreeMap<&'a str, &'a async_graphql_parser::types::Type> {
+    match (schema.objects.get(name), schema.inputs.get(name)) {
+        (Some(fields), _) => fields.iter().map(|(f, field)| (f.as_str(), &field.ty)).collect(),
+        (None, Some(fields)) => fields.iter().map(|(f, ty)| (f.as_str(), ty)).collect(),
+        (None, None) => BTreeMap::new(),
+    }
 }
 
-async fn server_types(s: &Server) -> BTreeMap<String, Ty> {
-    let d = s.ok(INTROSPECTION, json!({})).await;
-    let mut out = BTreeMap::new();
-    for t in d["__schema"]["types"].as_array().unwrap() {
-        let mut ty = Ty { kind: t["kind"].as_str().unwrap().to_string(), ..Default::default() };
-        for f in t["fields"].as_array().into_iter().flatten() {
-            let args = f["args"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_string(), type_text(&a["type"]))).collect();
-            ty.fields.insert(f["name"].as_str().unwrap().to_string(), (type_text(&f["type"]), args));
-        }
-        for f in t["inputFields"].as_array().into_iter().flatten() {
-            ty.fields.insert(f["name"].as_str().unwrap().to_string(), (type_text(&f["type"]), BTreeMap::new()));
-        }
-        ty.enum_values = t["enumValues"].as_array().into_iter().flatten().map(|v| v["name"].as_str().unwrap().to_string()).collect();
-        out.insert(t["name"].as_str().unwrap().to_string(), ty);
-    }
-    out
+fn arg_texts(args: &BTreeMap<String, async_graphql_parser::types::Type>) -> BTreeMap<&str, String> {
+    args.iter().map(|(a, ty)| (a.as_str(), ty.to_string())).collect()
 }
 
 /// Compares type `name` and everything reachable from it; collects differences.
-fn compare(name: &str, reference: &BTreeMap<String, Ty>, server: &BTreeMap<String, Ty>, seen: &mut BTreeSet<String>, diffs: &mut Vec<String>) {
+fn compare(name: &str, reference: &Schema, server: &Schema, seen: &mut BTreeSet<String>, diffs: &mut Vec<String>) {
     if !seen.insert(name.to_string()) {
         return;
     }
-    let (Some(r), Some(s)) = (reference.get(name), server.get(name)) else {
-        if reference.contains_key(name) {
+    let (Some(r), Some(s)) = (kind(reference, name), kind(server, name)) else {
+        if kind(reference, name).is_some() {
             diffs.push(format!("type {name} is missing on the server"));
         }
         return;
     };
-    if r.kind != s.kind {
-        diffs.push(format!("{name}: kind {} vs {}", r.kind, s.kind));
+    if r != s {
+        diffs.push(format!("{name}: kind {r} vs {s}"));
     }
-    if r.kind == "ENUM" && r.enum_values != s.enum_values {
-        diffs.push(format!("{name}: enum values {:?} vs {:?}", r.enum_values, s.enum_values));
+    if r == "ENUM" && reference.enums[name] != server.enums.get(name).cloned().unwrap_or_default() {
+        diffs.push(format!("{name}: enum values {:?} vs {:?}", reference.enums[name], server.enums.get(name)));
     }
-    if r.kind == "OBJECT" || r.kind == "INPUT_OBJECT" {
-        let rk: BTreeSet<_> = r.fields.keys().collect();
-        let sk: BTreeSet<_> = s.fields.keys().collect();
-        if rk != sk {
-            diffs.push(format!("{name}: fields {rk:?} vs {sk:?}"));
-        }
-        for (f, (ty, _)) in &r.fields {
-            if let Some((sty, _)) = s.fields.get(f) {
-                if ty != sty {
-                    diffs.push(format!("{name}.{f}: type {ty} vs {sty}"));
-                }
-                compare(&base_name(ty), reference, server, seen, diffs);
+    let (rf, sf) = (field_types(reference, name), field_types(server, name));
+    if rf.keys().ne(sf.keys()) {
+        diffs.push(format!("{name}: fields {:?} vs {:?}", rf.keys().collect::<Vec<_>>(), sf.keys().collect::<Vec<_>>()));
+    }
+    for (f, ty) in &rf {
+        if let Some(sty) = sf.get(f) {
+            if ty.to_string() != sty.to_string() {
+                diffs.push(format!("{name}.{f}: type {ty} vs {sty}"));
             }
+            compare(&base_name(ty), reference, server, seen, diffs);
         }
     }
 }
@@ -146,38 +95,49 @@ const REQUIRED: &[&str] = &[
 ];
 
 #[tokio::test]
-async fn python_layer_matches_prefect_server_sdl() {
-    let reference = reference_types();
+async fn server_and_client_match_prefect_server_upstream_sdl() {
+    let Some(dir) = upstream_sdl_dir("the comparison with Prefect Server's own SDL (server/tests/conformance.rs)") else {
+        return;
+    };
+    let files = graphql_files(&dir);
+    assert!(files.len() >= 5, "reference SDL files: {files:?}");
+    let reference = Schema::from_sdl_files(&files);
+
+    let python: Vec<_> = documents::ALL.into_iter().filter(|d| d.layer == Layer::Python).collect();
+    assert_eq!(python.len(), 3);
+    assert_valid(&reference, python, "Prefect Server's SDL");
+    let python_inputs: Vec<_> = client_inputs().into_iter().filter(|(layer, _, _)| *layer == Layer::Python).collect();
+    assert_eq!(python_inputs.len(), 3);
+    assert_inputs_fit(&reference, &python_inputs, "Prefect Server's SDL");
+
     let s = Server::start(&[]);
-    let server = server_types(&s).await;
+    let server = server_schema(&s).await;
     let mut diffs = Vec::new();
     let mut checked = 0;
     for root in ["Query", "Mutation"] {
-        let r = &reference[root];
-        let srv = &server[root];
-        for (field, (ty, args)) in &r.fields {
-            let Some((sty, sargs)) = srv.fields.get(field) else {
+        for (field, r) in &reference.objects[root] {
+            let Some(srv) = server.objects[root].get(field) else {
                 if REQUIRED.contains(&field.as_str()) {
                     diffs.push(format!("{root}.{field} is required but not exposed"));
                 }
                 continue;
             };
             checked += 1;
-            if ty != sty {
-                diffs.push(format!("{root}.{field}: returns {ty} vs {sty}"));
+            if r.ty.to_string() != srv.ty.to_string() {
+                diffs.push(format!("{root}.{field}: returns {} vs {}", r.ty, srv.ty));
             }
-            if args != sargs {
-                diffs.push(format!("{root}.{field}: arguments {args:?} vs {sargs:?}"));
+            if arg_texts(&r.args) != arg_texts(&srv.args) {
+                diffs.push(format!("{root}.{field}: arguments {:?} vs {:?}", arg_texts(&r.args), arg_texts(&srv.args)));
             }
             let mut seen = BTreeSet::new();
-            compare(&base_name(ty), &reference, &server, &mut seen, &mut diffs);
-            for a in args.values() {
+            compare(&base_name(&r.ty), &reference, &server, &mut seen, &mut diffs);
+            for a in r.args.values() {
                 compare(&base_name(a), &reference, &server, &mut seen, &mut diffs);
             }
         }
     }
     for name in REQUIRED {
-        assert!(reference["Query"].fields.contains_key(*name) || reference["Mutation"].fields.contains_key(*name), "{name} is not in the reference SDL");
+        assert!(reference.objects["Query"].contains_key(*name) || reference.objects["Mutation"].contains_key(*name), "{name} is not in the reference SDL");
     }
     assert!(diffs.is_empty(), "the server differs from Prefect Server's SDL:\n{}", diffs.join("\n"));
     assert!(checked >= REQUIRED.len(), "checked {checked} operations");

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value as J};
 
 fn start() -> Server {
     std::env::set_var("PREFECT_DEV_SERVER_SIMULATE_SPEED", "0.3");
@@ -73,33 +73,57 @@ async fn scheduled_runs_are_executed() {
     assert_eq!(run_state(&s, &future).await.0, "Scheduled", "a run scheduled for later waits");
 }
 
+/// A chain of `n` tasks. Each task takes at least 3 work slices, so a run of 12 is still working
+/// for well over half a second after it went Running: it cannot finish between the moment the
+/// test sees it Running and its cancel.
+fn chain_flow(n: usize) -> J {
+    let tasks: Vec<J> = (0..n).map(|i| json!({"slug": format!("t{i}"), "name": format!("t{i}"), "max_retries": 0})).collect();
+    let edges: Vec<J> = (1..n).map(|i| json!({"upstream_task": format!("t{}", i - 1), "downstream_task": format!("t{i}")})).collect();
+    json!({"name": "chain", "__version__": "1.4.1", "tasks": tasks, "edges": edges, "parameters": [{"slug": "source", "required": true, "default": null}]})
+}
+
+/// `cancel_flow_run`'s answer: the state it reports.
+async fn cancel(s: &Server, id: &str) -> String {
+    let d = s.ok("mutation($id: UUID!) { cancel_flow_run(input: {flow_run_id: $id}) { state } }", json!({"id": id})).await;
+    d["cancel_flow_run"]["state"].as_str().unwrap_or_else(|| panic!("no state in the answer: {d}")).to_string()
+}
+
+async fn flow_states(s: &Server, id: &str) -> Vec<String> {
+    let d = s.ok("query($id: uuid!) { flow_run_by_pk(id: $id) { states(order_by: {version: asc}) { state } } }", json!({"id": id})).await;
+    d["flow_run_by_pk"]["states"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap().to_string()).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_is_honoured() {
     let s = start();
     let p = project(&s).await;
-    let mut flow = etl_flow();
-    for t in flow["tasks"].as_array_mut().unwrap() {
-        t["max_retries"] = json!(0);
-    }
-    let f = create_flow(&s, &p, flow).await;
+    const TASKS: usize = 12;
+    let f = create_flow(&s, &p, chain_flow(TASKS)).await;
+
+    // a run that has not started is cancelled at once
+    let later = create_run(&s, &f, json!({"scheduled_start_time": "2099-01-01T00:00:00Z"})).await;
+    assert_eq!(cancel(&s, &later).await, "Cancelled", "cancelling a Scheduled run");
+    assert_eq!(run_state(&s, &later).await.0, "Cancelled");
+
+    // a running run answers Cancelling, then the agent cancels it and stops
     let run = create_run(&s, &f, json!({})).await;
     wait_for(&s, &run, |st| st == "Running", 20).await;
-    let d = s.ok("mutation($id: UUID!) { cancel_flow_run(input: {flow_run_id: $id}) { state } }", json!({"id": run})).await;
-    let st = d["cancel_flow_run"]["state"].as_str().unwrap().to_string();
-    if st == "Cancelling" {
-        wait_for(&s, &run, |st| st != "Cancelling", 10).await;
-    }
-    let (state, _) = run_state(&s, &run).await;
-    // unless it finished in the meantime, it is Cancelled now, and stays so
-    if st == "Cancelling" {
-        assert_eq!(state, "Cancelled");
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        assert_eq!(run_state(&s, &run).await.0, "Cancelled");
-        let d = s.ok("query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id}}) { state } }", json!({"id": run})).await;
-        for tr in d["task_run"].as_array().unwrap() {
-            assert!(["Success", "Cancelled"].contains(&tr["state"].as_str().unwrap()), "{tr}");
-        }
-    }
+    assert_eq!(cancel(&s, &run).await, "Cancelling", "cancelling a Running run");
+    assert_eq!(wait_for(&s, &run, |st| st != "Cancelling", 10).await, "Cancelled");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (state, version) = run_state(&s, &run).await;
+    assert_eq!(state, "Cancelled", "the run stays cancelled");
+    let states = flow_states(&s, &run).await;
+    assert_eq!(states[states.len() - 3..], ["Running", "Cancelling", "Cancelled"], "{states:?}");
+    let d = s.ok("query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id}}) { state } }", json!({"id": run})).await;
+    let task_states: Vec<&str> = d["task_run"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+    assert!(task_states.iter().all(|t| ["Success", "Cancelled"].contains(t)), "{task_states:?}");
+    assert!(task_states.iter().filter(|t| **t == "Success").count() < TASKS, "every task ran: the cancel did not stop the run: {task_states:?}");
+
+    // a finished run is left as it is
+    assert_eq!(cancel(&s, &run).await, "Cancelled", "cancelling a Cancelled run");
+    assert_eq!(run_state(&s, &run).await, (state, version), "cancelling a finished run wrote a state");
+
     // a run set Cancelled directly stops too
     let run2 = create_run(&s, &f, json!({})).await;
     wait_for(&s, &run2, |st| st == "Running", 20).await;

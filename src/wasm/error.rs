@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js::Error;
+use super::args::Error;
 
 #[wasm_bindgen(module = "/src/wasm/error.js")]
 extern "C" {
@@ -12,7 +12,13 @@ extern "C" {
     pub type PrefectErrorJs;
 
     #[wasm_bindgen(constructor, js_class = PrefectError)]
-    fn new(message: &str, code: &str, status: JsValue, errors: JsValue, data: JsValue, cause: JsValue) -> PrefectErrorJs;
+    fn new(message: &str, code: &str, status: JsValue, errors: JsValue, data: JsValue, cause: JsValue, details: JsValue) -> PrefectErrorJs;
+
+    // Never called: `reexport` makes the generated glue export the class itself, so every build
+    // exports the one class errors are made of (its TypeScript declaration is in types.rs).
+    #[wasm_bindgen(js_name = PrefectError, reexport, skip_typescript)]
+    #[allow(dead_code)]
+    fn prefect_error_class();
 }
 
 /// The JS value a failed call rejects with.
@@ -25,6 +31,7 @@ pub fn to_js_error(error: Error) -> JsValue {
         error.errors.unwrap_or(JsValue::UNDEFINED),
         error.data.unwrap_or(JsValue::UNDEFINED),
         error.cause.unwrap_or(JsValue::UNDEFINED),
+        error.details.unwrap_or(JsValue::UNDEFINED),
     )
     .into()
 }

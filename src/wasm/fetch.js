@@ -1,5 +1,5 @@
-// One fetch attempt in one crossing from wasm (transport.rs holds the retry loop and reads the
-// outcome). Per attempt: an own AbortController, aborted with TIMEOUT by a timer or with ABORTED
+// One fetch attempt in one crossing from wasm (driver.rs runs the core's machines, which decide
+// retries and read the outcome). Per attempt: an own AbortController, aborted with TIMEOUT by a timer or with ABORTED
 // by a listener on the caller's signal; the caller's signal is never handed to fetch, so the
 // outcome never depends on what fetch rejects with or how a runtime words it. Redirects are
 // refused (a 307/308 would re-send a password or a refresh token to whatever origin it names).
@@ -23,13 +23,14 @@ export function checkHeaders(extra) {
 // Resolves to { status, retryAfter, text } (text a JS string, never copied into wasm), or to
 // undefined when fetch resolved to something that is not a Response. Rejects with
 // { kind, error }: kind 1 = own timeout, 2 = the caller's signal, 0 = anything else.
-export function attempt(url, body, extra, timeoutMs, signal) {
-  return send(url, body, headersFor(extra), timeoutMs, signal);
+// `body` (JSON text) is undefined for a request without one.
+export function attempt(method, url, body, extra, timeoutMs, signal) {
+  return send(method, url, body, headersFor(extra), timeoutMs, signal);
 }
 
-async function send(url, body, headers, timeoutMs, signal) {
+async function send(method, url, body, headers, timeoutMs, signal) {
   const controller = new AbortController();
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
+  const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
   const onAbort = signal === undefined ? undefined : () => controller.abort(ABORTED);
   if (onAbort !== undefined) signal.addEventListener("abort", onAbort);
   // The abort settles the attempt itself, fetch's own rejection is not waited for: Node's undici
@@ -39,7 +40,7 @@ async function send(url, body, headers, timeoutMs, signal) {
     controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
   });
   try {
-    const response = await Promise.race([fetch(url, { method: "POST", headers, body, redirect: "error", signal: controller.signal }), aborted]);
+    const response = await Promise.race([fetch(url, { method, headers, body, redirect: "error", signal: controller.signal }), aborted]);
     if (!(response instanceof Response)) return undefined;
     const text = await Promise.race([response.text(), aborted]);
     return { status: response.status, retryAfter: response.headers.get("retry-after"), text };
@@ -47,7 +48,7 @@ async function send(url, body, headers, timeoutMs, signal) {
     const reason = controller.signal.reason;
     throw { kind: reason === TIMEOUT ? 1 : reason === ABORTED ? 2 : 0, error };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
     if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
   }
 }

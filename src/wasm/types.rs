@@ -8,7 +8,8 @@ const TS: &'static str = r#"
 /** The `code` of every `PrefectError`. */
 export type PrefectErrorCode =
   | "NETWORK" | "TIMEOUT" | "ABORTED" | "HTTP" | "GRAPHQL" | "UNAUTHENTICATED"
-  | "VERSION_LOCKING_ERROR" | "STATE_MISMATCH" | "NOT_FOUND" | "INVALID_ARGUMENT" | "DECODE";
+  | "VERSION_LOCKING_ERROR" | "STATE_MISMATCH" | "STATE_REJECTED" | "NOT_FOUND" | "INVALID_ARGUMENT"
+  | "DECODE";
 
 /** One entry of a GraphQL `errors` array. */
 export interface GraphQLErrorEntry {
@@ -21,7 +22,7 @@ export interface GraphQLErrorEntry {
 
 /** Every rejection of this package. A real `Error` subclass. */
 export class PrefectError extends Error {
-  constructor(message: string, code: PrefectErrorCode, status?: number, errors?: GraphQLErrorEntry[], data?: unknown, cause?: unknown);
+  constructor(message: string, code: PrefectErrorCode, status?: number, errors?: GraphQLErrorEntry[], data?: unknown, cause?: unknown, details?: Record<string, unknown>);
   name: "PrefectError";
   code: PrefectErrorCode;
   /** The HTTP status, when there was a response. */
@@ -30,9 +31,13 @@ export class PrefectError extends Error {
   errors?: GraphQLErrorEntry[];
   /** Partial `data` that came with `errors`. */
   data?: unknown;
+  /** REST: the orchestration details (STATE_REJECTED) or the server's validation detail. */
+  details?: Record<string, unknown>;
 }
 
 export interface ClientOptions {
+  /** The wire protocol: "graphql" (Prefect Server / Cloud 1.x, the default) or "rest" (Prefect 2/3). */
+  api?: "graphql" | "rest";
   /** Default "http://127.0.0.1:4200". */
   apiServer?: string;
   /** Default: apiServer (Prefect Server answers GraphQL at its root). */
@@ -73,6 +78,8 @@ export interface FlowRunCreateOptions {
   scheduledStartTime?: string | Date;
   idempotencyKey?: string;
   name?: string;
+  /** REST only: create the run from this deployment. */
+  deploymentId?: string;
 }
 
 export interface FlowRunRunOptions {
@@ -85,6 +92,26 @@ export interface SetStateOptions {
   result?: unknown;
   /** Write only if the run's current state type is exactly this one (else STATE_MISMATCH). */
   expectedState?: string;
+  /** REST only: skip the server's orchestration rules. */
+  force?: boolean;
+}
+
+export interface WaitOptions {
+  /** Also stop at these state types (a finished state always stops). */
+  until?: string[];
+  /** Between the starts of two reads; default 1000. */
+  intervalMs?: number;
+  /** Reject with TIMEOUT after this long; default: wait as long as it takes. */
+  timeoutMs?: number;
+  /** Reject with ABORTED when it fires. */
+  signal?: AbortSignal;
+}
+
+export interface WatchOptions {
+  /** Between the starts of two reads; default 1000. */
+  intervalMs?: number;
+  /** Stops the polling; the pending `next()` rejects with ABORTED. */
+  signal?: AbortSignal;
 }
 
 /** A state type name such as "Running", or a state object. */
@@ -93,13 +120,15 @@ export type StateInput = string | { type: string; message?: string; [key: string
 export interface RunState {
   /** The run's id. */
   id: string;
-  /** e.g. "Scheduled", "Running", "Success". */
+  /** e.g. "Scheduled", "Running", "Success" (REST: "COMPLETED"). */
   type: string;
+  /** The display name: equals `type` on GraphQL (REST: "Completed", "Late"). */
+  name: string;
   message: string | null;
   /** The decoded result value when the state carries one, else null. */
   result: unknown;
-  /** The run's version after this state. */
-  version: number;
+  /** The run's version after this state (null on REST). */
+  version: number | null;
   timestamp: string | null;
   /** The state JSON exactly as the server holds it. */
   serializedState: Record<string, unknown>;

@@ -8,11 +8,14 @@ import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startFaultProxy } from "../support/fault-proxy.mjs";
-import { bearer, createRun, errorCode, gql, loadClient, post, seedFlow, sleep, startServer, stateRows } from "./_harness.mjs";
+import { bearer, createRun, errorCode, gql, loadClient, post, seedFlow, settle, sleep, startServer, stateRows } from "./_harness.mjs";
 
 const USERS = ["alice@example.com:alice-password:alice-team,shared-team", "bob@example.com:bob-password"];
 const userArgs = USERS.flatMap((u) => ["--user", u]);
-const LOG_ENV = { RUST_LOG: "debug" };
+// The server takes its log filter from PREFECT_DEV_SERVER_LOG (it does not read RUST_LOG); the
+// secrets test checks, with a server at warn, that this variable is the one it reads.
+const LOG_VAR = "PREFECT_DEV_SERVER_LOG";
+const LOG_ENV = { [LOG_VAR]: "debug" };
 const secrets = new Set(["alice-password", "bob-password"]);
 
 const LOG_IN = "mutation($input: log_in_input!) { log_in(input: $input) { access_token expires_at refresh_token } }";
@@ -65,10 +68,10 @@ async function mustLogIn(url, email, password) {
   assert.ok(tokens?.access_token, `log_in ${email} failed: ${r.status} ${r.text.slice(0, 300)}`);
   return tokens;
 }
-// The dev server takes the refresh token in `input.access_token` (and, when a Bearer is sent, it must
-// be that same refresh token).
-async function refresh(url, tokens) {
-  const r = await post(url, { query: REFRESH, variables: { input: { access_token: tokens.refresh_token } } }, bearer(tokens.refresh_token));
+// As prefect 0.15.13 refreshes: the refresh token as the Bearer, the session's access token (expired
+// or not) in `input.access_token`. `access` overrides the access token sent.
+async function refresh(url, tokens, access = tokens.access_token) {
+  const r = await post(url, { query: REFRESH, variables: { input: { access_token: access } } }, bearer(tokens.refresh_token));
   const t = r.body?.data?.refresh_token;
   if (t) { secrets.add(t.access_token); secrets.add(t.refresh_token); }
   return { r, tokens: t };
@@ -217,6 +220,13 @@ describe("tokens", () => {
     assertRefused(withAccess, "an access token used as refresh token");
     const foreign = await mustLogIn(other.url, "bob@example.com", "bob-password");
     assertRefused((await refresh(main.url, foreign)).r, "another server's refresh token");
+    const t2 = await mustLogIn(main.url, "bob@example.com", "bob-password");
+    const t3 = await mustLogIn(main.url, "bob@example.com", "bob-password");
+    assertRefused((await refresh(main.url, t2, t3.access_token)).r, "a refresh token with another session's access token");
+    assertRefused((await refresh(main.url, t2, t2.refresh_token)).r, "the refresh token in place of the access token");
+    const noBearer = await post(main.url, { query: REFRESH, variables: { input: { access_token: t2.access_token } } });
+    assertRefused(noBearer, "a refresh without the refresh token as Bearer");
+    assert.ok((await refresh(main.url, t2)).tokens?.access_token, "the refused attempts did not use up the refresh token");
   });
 });
 
@@ -307,7 +317,10 @@ describe("the client keeps its token to its servers", () => {
       const b = new Client({ apiServer: rec.url, retries: 0 });
       await b.graphql("{ hello }").catch(() => {});
       await new FlowRuns(b).getState(run).catch(() => {});
-      // the authenticated client's server redirects elsewhere (307 keeps method and body, 302 turns into GET)
+      // the authenticated client's server redirects elsewhere (307 keeps method and body, 302
+      // turns into GET): the client refuses every redirect, so the call rejects NETWORK (fetch's
+      // `redirect: "error"` makes a redirect a network error, with no response) and the other
+      // origin gets nothing
       const errors = [];
       for (const [status, match, call] of [
         [307, "hello", () => a.graphql("{ hello }")],
@@ -316,8 +329,16 @@ describe("the client keeps its token to its servers", () => {
         [307, "refresh_token", () => a.refreshToken()],
         [307, "log_in", () => new Client({ apiServer: proxy.url }).login("alice@example.com", "alice-password")],
       ]) {
+        const what = `a ${status} redirect of ${match}`;
         proxy.plan([{ match, fault: "redirect", status, location: rec.url + "/collect?from=" + status, times: 10 }]);
-        try { await call(); } catch (e) { errors.push(e); }
+        const seenBefore = rec.seen.length;
+        const outcome = await settle(call());
+        assert.ok(proxy.rules[0].hits > 0, `${what}: the call never met the redirect`);
+        assert.equal(outcome.ok, false, `${what} was followed: the call resolved ${JSON.stringify(outcome.value)?.slice(0, 200)}`);
+        assert.equal(outcome.error.code, "NETWORK", `${what}: ${outcome.error.code}: ${outcome.error.message}`);
+        assert.equal(outcome.error.status, undefined, `${what}: a refused redirect has no response status`);
+        assert.deepEqual(rec.seen.slice(seenBefore).map((s) => `${s.method} ${s.url}`), [], `${what}: the other origin got a request`);
+        errors.push(outcome.error);
       }
       proxy.plan([]);
       const current = a.token;
@@ -341,15 +362,28 @@ describe("the client keeps its token to its servers", () => {
   });
 });
 
-test("no password or token in any server's logs (RUST_LOG=debug)", () => {
+test("no password or token in any server's logs (PREFECT_DEV_SERVER_LOG=debug)", async () => {
   assert.ok(secrets.size > 4);
+  // LOG_VAR is the variable the server reads: at warn, a server started the same way logs no INFO.
+  const quiet = await startServer([], { env: { [LOG_VAR]: "warn" }, name: "log-level-control" });
+  await post(quiet.url, { query: "{ hello }" });
+  await quiet.kill();
+  assert.doesNotMatch(quiet.stderr(), / INFO /, `${LOG_VAR}=warn did not change the log level: the servers here did not get theirs from it`);
+  const lines = (s) => s.stderr().split("\n");
   for (const s of servers) {
     const log = s.stderr();
+    // the log holds the server's start and one line per request (where a leaked secret would be)
+    assert.ok(lines(s).some((l) => / INFO .* started /.test(l)), `no start-up line in the log of ${s.args.join(" ").slice(0, 80)}: ${log.slice(0, 300)}`);
+    assert.ok(lines(s).some((l) => / graphql /.test(l)), `no request in the log of ${s.args.join(" ").slice(0, 80)}: ${log.slice(0, 300)}`);
     for (const secret of secrets) {
       if (!secret || secret.length < 8) continue;
       const parts = [secret, ...(secret.split(".").filter((p) => p.length >= 16))];
       for (const p of parts) assert.ok(!log.includes(p), `a secret (${p.slice(0, 12)}…) is in the server's stderr log (${s.args.join(" ").slice(0, 80)})`);
     }
   }
-  console.log(`# logs: ${servers.map((s) => s.stderr().length).reduce((a, b) => a + b, 0)} bytes of server logs checked for ${secrets.size} secrets`);
+  // the refused logins and tokens went through the logged path too
+  assert.ok(lines(main).some((l) => / graphql .*UNAUTHENTICATED/.test(l)), "main: no refused request in the log");
+  assert.ok(lines(brute).some((l) => / graphql .*RATE_LIMITED/.test(l)), "brute: no rate-limited login in the log");
+  const requests = servers.map((s) => lines(s).filter((l) => / graphql /.test(l)).length);
+  console.log(`# logs at debug: ${requests.join(" + ")} logged requests on ${servers.length} servers, checked for ${secrets.size} secrets`);
 });

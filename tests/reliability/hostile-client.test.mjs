@@ -136,6 +136,22 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
   const pickTaskRuns = wrap(TaskRuns, taskRunsPool);
   const stateArg = () => (rnd.chance(0.5) ? rnd.pick(["Running", "Success", "Failed", "Pending", "Nope", ""]) : { type: maybe("Running"), message: maybe("m"), [rnd.pick(["result", "context", "_result", "cached_inputs"])]: any() });
   const setOpts = () => rnd.pick([undefined, null, {}, any(), { result: any() }, { expectedState: maybe("Scheduled") }, { result: any(), expectedState: any() }, Object.freeze({ expectedState: "Running" })]);
+  // wait() without a bound waits as long as the run takes (API.md): these calls always bound it,
+  // with a timeoutMs that is hostile only where it is refused (or a signal that fires).
+  const waitOpts = () => {
+    if (rnd.chance(0.1)) return rnd.pick([0, "x", 1n, Symbol("w"), [], () => {}]);
+    const o = { until: maybe(["Running"]), intervalMs: rnd.chance(0.5) ? rnd.pick([20, 100]) : rnd.pick([0, -1, NaN, Infinity, 1e308, "50", null, 1n, Symbol("i"), {}]) };
+    if (rnd.chance(0.2)) o.signal = rnd.pick([AbortSignal.timeout(300), H.objs[22], 1, "s"]); // H.objs[22]: already aborted
+    o.timeoutMs = rnd.chance(0.8) ? rnd.pick([50, 200, 500]) : rnd.pick([0, -1, NaN, Infinity, 1e12, "100", 1n, Symbol("t"), {}, []]);
+    return rnd.chance(0.1) ? Object.freeze(o) : o;
+  };
+  const watchOpts = () => {
+    if (rnd.chance(0.1)) return rnd.pick([0, "x", 1n, Symbol("w"), [], () => {}]);
+    const o = { intervalMs: rnd.chance(0.5) ? rnd.pick([20, 100]) : rnd.pick([0, -1, NaN, Infinity, "50", null, 1n, {}]) };
+    o.signal = rnd.chance(0.9) ? AbortSignal.timeout(rnd.pick([50, 300])) : rnd.pick([H.objs[22], 1, "s", {}]);
+    return o;
+  };
+  const watchTwice = (iterator) => iterator.next().then(() => iterator.next()).finally(() => iterator.return());
   const flowOpts = () => ({ parameters: maybe({ a: 1 }), context: maybe({}), labels: maybe(["a"]), scheduledStartTime: maybe(new Date()), idempotencyKey: maybe("k"), name: maybe("n"), parentTaskRunId: maybe(ids.taskRun) });
 
   const methods = {
@@ -159,6 +175,12 @@ test(`${CALLS} hostile calls: every call settles, PrefectError only, no trap`, {
     "flowRuns.setState": () => recv(pickFlowRuns()).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
     "taskRuns.getState": () => recv(pickTaskRuns()).getState(rnd.chance(0.6) ? rnd.pick(H.ids) : any()),
     "taskRuns.setState": () => recv(pickTaskRuns()).setState(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), rnd.chance(0.5) ? stateArg() : any(), setOpts()),
+    "flowRuns.wait": () => recv(pickFlowRuns()).wait(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), waitOpts()),
+    "taskRuns.wait": () => recv(pickTaskRuns()).wait(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), waitOpts()),
+    // watch() returns an iterator at once; its first two next() (the second waits for a new state
+    // until the signal) and then return() must settle like any call
+    "flowRuns.watch": () => watchTwice(recv(pickFlowRuns()).watch(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), watchOpts())),
+    "taskRuns.watch": () => watchTwice(recv(pickTaskRuns()).watch(rnd.chance(0.6) ? rnd.pick(H.ids) : any(), watchOpts())),
   };
   // every prototype method the package exports is covered (wasm-bindgen's free() excluded)
   for (const [cls, prefix] of [[Client, "client"], [FlowRuns, "flowRuns"], [TaskRuns, "taskRuns"]]) {

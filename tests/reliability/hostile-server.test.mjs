@@ -116,8 +116,7 @@ function assertError(r, what) {
 
 async function healthy(what) {
   assert.ok(server.alive(), `${what}: the server process died (${server.stderr().slice(-2000)})`);
-  const ms = await hello(server.url, 5_000);
-  assert.ok(ms < 5_000);
+  await hello(server.url, 5_000); // rejects when there is no answer within 5 s
 }
 
 async function unchanged(what, before = countsBefore) {
@@ -131,8 +130,9 @@ const SET_STATE = "mutation($input: set_flow_run_states_input!) { set_flow_run_s
 const CASES = {
   // --- size
   "12 MB body": () => rawEarly(json({ query: "{ hello }", variables: { pad: "x".repeat(12 << 20) } })),
+  // Refused from the header alone: a server that waits for the body never answers, and the
+  // 5 s socket timeout reports that as a dropped connection.
   "Content-Length of 100 GB, 10 bytes sent": async () => {
-    const t0 = performance.now();
     const u = new URL(server.url);
     const r = await new Promise((resolve) => {
       const s = net.connect(Number(u.port), u.hostname, () => {
@@ -147,7 +147,7 @@ const CASES = {
       s.on("error", (e) => resolve({ dropped: String(e) }));
       s.setTimeout(5_000, () => { s.destroy(); resolve({ dropped: "no answer within 5 s (the server waits for 100 GB)" }); });
     });
-    assert.ok(performance.now() - t0 < 5_000);
+    if (r.status !== undefined) assert.equal(r.status, 413, `answered ${r.status}, not 413: ${r.text.slice(0, 300)}`);
     return r;
   },
   "state over 1,000,000 bytes": () => raw(json({ query: SET_STATE, variables: { input: { states: [{ flow_run_id: runId, state: { type: "Running", message: "m".repeat(1_100_000) } }] } } })),
@@ -234,11 +234,12 @@ const CASES = {
       });
       let data = "";
       s.on("data", (c) => (data += c));
-      s.on("end", () => {
+      const answer = (dropped) => {
         const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
-        resolve(m ? { status: Number(m[1]), text: data, body: null } : { status: 400, text: "closed without a response (acceptable for a broken framing)", body: null, closedOnly: true });
-      });
-      s.on("error", () => resolve({ status: 400, text: "reset (acceptable for a broken framing)", body: null }));
+        resolve(m ? { status: Number(m[1]), text: data, body: null } : { dropped });
+      };
+      s.on("end", () => answer(`closed without an answer (${JSON.stringify(data.slice(0, 100))})`));
+      s.on("error", (e) => answer(`${e.code ?? e} before an answer`));
       s.setTimeout(5_000, () => { s.destroy(); resolve({ dropped: "no answer within 5 s" }); });
     });
   },
@@ -327,9 +328,8 @@ describe("slow and idle connections do not starve the server", () => {
     }
     await new Promise((r) => setTimeout(r, 500));
     try {
-      const ms = await hello(server.url, 3_000);
+      const ms = await hello(server.url, 3_000); // rejects when there is no answer within 3 s
       console.log(`# { hello } with 400 stalled connections open: ${ms.toFixed(1)} ms`);
-      assert.ok(ms < 3_000);
     } finally {
       for (const s of sockets) s.destroy();
     }

@@ -7,6 +7,10 @@
 //   gaps        runs whose versions are not contiguous                     must be 0
 //   strangers   rows that were neither acknowledged nor in flight at the kill   must be 0
 //   in flight   unacknowledged writes found anyway (allowed: they reached the server)
+// and in the clients:
+//   wrong answers   a write acknowledged with another run, type, message or version   must be 0
+//   early failures  a call that failed before the kill, or at the kill with anything but NETWORK   must be 0
+//   acknowledged    writes acknowledged before the kill            at least the kill point (and 1)
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -29,7 +33,7 @@ const { flowId } = await seedFlow(server.url);
 const runs = [];
 for (let i = 0; i < CLIENTS * 2; i++) runs.push(await createRun(server.url, flowId));
 
-const totals = { planned: 0, acked: 0, failed: 0, inFlightPersisted: 0, lost: 0, duplicated: 0, gaps: 0, strangers: 0, mismatched: 0 };
+const totals = { planned: 0, acked: 0, failed: 0, inFlightPersisted: 0, lost: 0, duplicated: 0, gaps: 0, strangers: 0, mismatched: 0, wrongAnswers: 0, earlyFailures: 0, shortCycles: 0 };
 const acked = new Map(runs.map((r) => [r, []])); // run → [{ version, message, type }] over all cycles
 let failures = 0;
 
@@ -39,7 +43,11 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
   let ackCount = 0;
   let killed = false;
   const inFlight = new Map(); // run → message attempted when the server died
-  const stats = { planned: 0, acked: 0, failed: 0 };
+  const stats = { planned: 0, acked: 0, failed: 0, wrongAnswers: 0, earlyFailures: 0 };
+  // each run's version now (server-side truth, after the last restart): every acknowledged write
+  // must answer the next one
+  const version = new Map();
+  for (const run of runs) version.set(run, (await gql(server.url, "query($id: uuid!) { flow_run_by_pk(id: $id) { version } }", { id: run })).flow_run_by_pk.version);
   const t0 = performance.now();
   const clients = Array.from({ length: CLIENTS }, () => new FlowRuns(new Client({ apiServer: server.url, retries: 0, timeoutMs: 10_000 })));
   const chains = runs.map(async (run, i) => {
@@ -49,20 +57,32 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const type = TYPES[(k + i) % TYPES.length];
       stats.planned += 1;
       inFlight.set(run, message);
+      let st;
       try {
-        const st = await flowRuns.setState(run, { type, message });
-        if (st.message !== message && st.message !== null) throw new Error(`acknowledged with another message: ${st.message}`);
-        acked.get(run).push({ version: st.version, message, type });
-        stats.acked += 1;
-        inFlight.delete(run);
-        if (++ackCount >= killAt && !killed) {
-          killed = true;
-          server.kill("SIGKILL");
-        }
+        st = await flowRuns.setState(run, { type, message });
       } catch (e) {
         stats.failed += 1;
-        if (!killed) console.log(`  unexpected failure before the kill: ${e.code}: ${e.message}`);
+        // at the kill a call can only lose its connection; anything else, or any failure before
+        // the kill, is the server or the client failing
+        if (!killed || e.code !== "NETWORK") {
+          stats.earlyFailures += 1;
+          console.log(`  FAILURE ${killed ? "at" : "before"} the kill: run${i} n${k}: ${e.code}: ${e.message}`);
+        }
         return; // the server is gone: this chain stops, its last message may or may not be stored
+      }
+      const expected = { id: run, type, message, version: version.get(run) + 1 };
+      const answered = { id: st.id, type: st.type, message: st.message, version: st.version };
+      if (JSON.stringify(answered) !== JSON.stringify(expected)) {
+        stats.wrongAnswers += 1;
+        console.log(`  WRONG ANSWER: run${i} n${k}: acknowledged ${JSON.stringify(answered)}, expected ${JSON.stringify(expected)}`);
+      }
+      version.set(run, st.version);
+      acked.get(run).push({ version: st.version, message, type });
+      stats.acked += 1;
+      inFlight.delete(run);
+      if (++ackCount >= killAt && !killed) {
+        killed = true;
+        server.kill("SIGKILL");
       }
     }
     inFlight.delete(run);
@@ -122,20 +142,26 @@ for (let cycle = 1; cycle <= CYCLES; cycle++) {
       console.log(`  RUN/STATE MISMATCH: run${i} run v${d.flow_run_by_pk.version} ${d.flow_run_by_pk.state}, last row ${JSON.stringify(last)}`);
     }
   }
+  // the burst must reach its kill point: a cycle whose calls all failed would check nothing
+  const short = stats.acked < Math.max(1, killAt) ? 1 : 0;
+  if (short) console.log(`  SHORT CYCLE: ${stats.acked} writes acknowledged, the kill was due after ${killAt}`);
   for (const k of Object.keys(c)) totals[k] += c[k];
-  for (const k of ["planned", "acked", "failed"]) totals[k] += stats[k];
-  const bad = c.lost + c.duplicated + c.gaps + c.strangers + c.mismatched;
+  for (const k of ["planned", "acked", "failed", "wrongAnswers", "earlyFailures"]) totals[k] += stats[k];
+  totals.shortCycles += short;
+  const bad = c.lost + c.duplicated + c.gaps + c.strangers + c.mismatched + stats.wrongAnswers + stats.earlyFailures + short;
   failures += bad;
   console.log(`cycle ${cycle}: killed after ${ackCount} acks (target ${killAt}); ${stats.planned} calls started, ${stats.acked} acknowledged, ` +
-    `${stats.failed} failed at the kill, ${c.inFlightPersisted} of those stored anyway; burst ${(burstMs / 1000).toFixed(1)} s ` +
+    `${stats.failed - stats.earlyFailures} failed at the kill, ${c.inFlightPersisted} of those stored anyway; burst ${(burstMs / 1000).toFixed(1)} s ` +
     `(${(stats.acked / (burstMs / 1000)).toFixed(0)} acks/s), restart ${restartMs.toFixed(0)} ms; ` +
-    `lost ${c.lost}, duplicated ${c.duplicated}, gaps ${c.gaps}, strangers ${c.strangers}, run/state mismatches ${c.mismatched} → ${bad ? "FAIL" : "ok"}`);
+    `lost ${c.lost}, duplicated ${c.duplicated}, gaps ${c.gaps}, strangers ${c.strangers}, run/state mismatches ${c.mismatched}, ` +
+    `wrong answers ${stats.wrongAnswers}, unexpected failures ${stats.earlyFailures} → ${bad ? "FAIL" : "ok"}`);
 }
 
 await server.kill("SIGKILL");
 rmSync(dir, { recursive: true, force: true });
-console.log(`soak total: ${CYCLES} kills, ${totals.planned} calls, ${totals.acked} acknowledged, ${totals.failed} failed at a kill ` +
+console.log(`soak total: ${CYCLES} kills, ${totals.planned} calls, ${totals.acked} acknowledged, ${totals.failed - totals.earlyFailures} failed at a kill ` +
   `(${totals.inFlightPersisted} stored anyway), lost ${totals.lost}, duplicated ${totals.duplicated}, gaps ${totals.gaps}, ` +
-  `strangers ${totals.strangers}, mismatches ${totals.mismatched}`);
+  `strangers ${totals.strangers}, mismatches ${totals.mismatched}, wrong answers ${totals.wrongAnswers}, ` +
+  `unexpected failures ${totals.earlyFailures}, cycles short of their kill point ${totals.shortCycles}`);
 console.log(failures === 0 ? "soak: ok" : "soak: FAILED");
 process.exit(failures === 0 ? 0 : 1);

@@ -23,7 +23,7 @@ async fn login_without_account_lists_tenants() {
     slugs.sort();
     assert_eq!(slugs, ["alice-team", "shared-team"]);
     for i in 0..2 {
-        assert!(prefect_wasm::core::documents::is_uuid(&gets(&tenants, &format!("{i}.id"))));
+        assert!(prefect_wasm::client_core::uuid::is_uuid(&gets(&tenants, &format!("{i}.id"))));
         assert!(get(&tenants, &format!("{i}.name")).is_string());
     }
     assert!(client.token().is_some());
@@ -61,7 +61,9 @@ async fn bad_credentials_and_missing_tokens_are_unauthenticated() {
     fails_with(client.refresh_token(), "UNAUTHENTICATED").await;
     // A token from elsewhere cannot be refreshed: one refusal, no retry.
     let stranger = client_at(auth_server(), r#"{"token": "not-a-real-token"}"#);
+    let requests = FetchCounter::install("");
     fails_with(hello(&stranger), "UNAUTHENTICATED").await;
+    assert_eq!(requests.count(), 1.0, "one request: no refresh, no repeat");
 }
 
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@
 mod auth;
 mod basics;
 mod faults;
+mod polling;
 mod runs;
 
 use js_sys::{Array, Function, Promise, Reflect};

@@ -22,7 +22,7 @@ async fn create_and_get_state() {
     ));
     let created = ok(flow_runs.create(flow_id.clone().into(), Some(options.clone()))).await;
     let id = gets(&created, "id");
-    assert!(prefect_wasm::core::documents::is_uuid(&id), "{id}");
+    assert!(prefect_wasm::client_core::uuid::is_uuid(&id), "{id}");
     // Idempotent on the key.
     let again = ok(flow_runs.create(flow_id.clone().into(), Some(options))).await;
     assert_eq!(gets(&again, "id"), id);
@@ -30,8 +30,12 @@ async fn create_and_get_state() {
     let state = ok(flow_runs.get_state(id.clone().into())).await;
     assert_eq!(gets(&state, "id"), id);
     assert_eq!(gets(&state, "type"), "Scheduled");
+    assert_eq!(gets(&state, "name"), "Scheduled", "on GraphQL the name is the type");
     assert_eq!(gets(&state, "serializedState.type"), "Scheduled");
-    assert!(get(&state, "version").as_f64().is_some(), "{}", to_json(&state));
+    let vars = json(&format!(r#"{{"id": "{id}"}}"#));
+    let stored = ok(client.graphql("query V($id: uuid!) { flow_run_by_pk(id: $id) { version } }".into(), Some(vars), None)).await;
+    let stored_version = get(&stored, "flow_run_by_pk.version").as_f64().unwrap_or_else(|| panic!("no stored version: {}", to_json(&stored)));
+    assert_eq!(get(&state, "version").as_f64(), Some(stored_version), "the run's version as stored: {}", to_json(&state));
     assert!(get(&state, "result").is_null());
     assert!(get(&state, "message").is_string() || get(&state, "message").is_null());
 

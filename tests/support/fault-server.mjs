@@ -24,8 +24,9 @@
 //   /close?times=N               destroys the socket for the first N POSTs       → NETWORK, then ok
 //   /echo                        {"data":{"method","headers","body"}}: what the client sent
 //   /auth?mode=graphql|http      a token service: log_in → a refused access token and a refresh
-//                                token; refresh_token (Bearer = current refresh token, rotating)
-//                                → an accepted one; anything else needs the accepted token,
+//                                token; refresh_token as prefect 0.15.13 sends it (Bearer = the
+//                                current refresh token, rotating; input.access_token = the access
+//                                token issued with it) → an accepted one; anything else needs the accepted token,
 //                                else UNAUTHENTICATED (GraphQL code, or HTTP 401 with mode=http).
 //                                The tenant list answers [] to any token. Refreshes are
 //                                counted under `K:refresh`.
@@ -41,7 +42,7 @@ const bump = (key) => {
   counts.set(key, n);
   return n;
 };
-const authState = new Map(); // key -> { refresh, access, n }
+const authState = new Map(); // key -> { refresh, issued, access, n }
 
 function cors(req, res) {
   res.setHeader("Access-Control-Allow-Origin", req.headers.origin || "*");
@@ -80,7 +81,7 @@ function auth(req, res, url, key, body) {
   } catch {}
   const query = String(parsed.query || "");
   const bearer = (req.headers.authorization || "").replace(/^Bearer /, "");
-  const state = authState.get(key) || { refresh: null, access: null, n: 0 };
+  const state = authState.get(key) || { refresh: null, issued: null, access: null, n: 0 };
   authState.set(key, state);
   const tokens = (access) => ({
     access_token: access,
@@ -94,16 +95,18 @@ function auth(req, res, url, key, body) {
 
   if (query.includes("log_in(")) {
     state.refresh = `refresh-${key}-0`;
+    state.issued = `stale-${key}`;
     state.access = null; // the first access token is refused: the client must refresh
-    return ok(res, { log_in: tokens(`stale-${key}`) });
+    return ok(res, { log_in: tokens(state.issued) });
   }
   if (query.includes("refresh_token(")) {
     const sent = parsed.variables?.input?.access_token;
-    if (!state.refresh || bearer !== state.refresh || sent !== state.refresh) return refuse();
+    if (!state.refresh || bearer !== state.refresh || sent !== state.issued) return refuse();
     bump(`${key}:refresh`);
     state.n += 1;
     state.refresh = `refresh-${key}-${state.n}`;
     state.access = `fresh-${key}-${state.n}`;
+    state.issued = state.access;
     return ok(res, { refresh_token: tokens(state.access) });
   }
   if (/^\s*query\s+\w*\s*\{\s*tenant\s*\{/.test(query)) return ok(res, { tenant: [] }); // any token

@@ -10,6 +10,8 @@ import {
   type Tenant,
   type StateInput,
   type ClientOptions,
+  type WaitOptions,
+  type WatchOptions,
 } from "prefect-wasm";
 import init, { Client as WebClient } from "prefect-wasm/web";
 
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   void web;
 
   const options: ClientOptions = {
+    api: "graphql",
     apiServer: "http://127.0.0.1:4200",
     graphqlServer: "http://127.0.0.1:4200/graphql",
     token: "key",
@@ -64,7 +67,8 @@ async function main(): Promise<void> {
   const state: RunState = await flowRuns.getState(id);
   const type: string = state.type;
   const message: string | null = state.message;
-  const version: number = state.version;
+  const name: string = state.name;
+  const version: number | null = state.version;
   const timestamp: string | null = state.timestamp;
   const serialized: Record<string, unknown> = state.serializedState;
   const result: unknown = state.result;
@@ -78,6 +82,27 @@ async function main(): Promise<void> {
   const taskState: RunState = await taskRuns.getState("task-run-id");
   await taskRuns.setState(taskState.id, "Success", { result: 42 });
   await taskRuns.setState(taskState.id, { type: "Failed" });
+  await flowRuns.create("flow-id", { deploymentId: "d" });
+  await flowRuns.setState(id, "COMPLETED", { force: true });
+
+  const controller = new AbortController();
+  const waitOptions: WaitOptions = { until: ["Running"], intervalMs: 500, timeoutMs: 60_000, signal: controller.signal };
+  const finished: RunState = await flowRuns.wait(id, waitOptions);
+  await flowRuns.wait(id);
+  await taskRuns.wait(taskState.id, { intervalMs: 100 });
+  const watchOptions: WatchOptions = { intervalMs: 250, signal: controller.signal };
+  for await (const seen of flowRuns.watch(id, watchOptions)) {
+    const seenType: string = seen.type;
+    void seenType;
+    break;
+  }
+  const iterator = taskRuns.watch(taskState.id);
+  const step: IteratorResult<RunState> = await iterator.next();
+  if (!step.done) {
+    const stepState: RunState = step.value;
+    void stepState;
+  }
+  await iterator.return?.();
 
   try {
     await client.graphql("{ x }");
@@ -89,10 +114,12 @@ async function main(): Promise<void> {
       const errors = e.errors;
       const firstCode: string | undefined = errors?.[0]?.extensions?.code;
       const data: unknown = e.data;
+      const details: Record<string, unknown> | undefined = e.details;
       const asError: Error = e;
       const stack: string | undefined = e.stack;
-      void [code, name, status, firstCode, data, asError, stack];
+      void [code, name, status, firstCode, data, details, asError, stack];
       switch (e.code) {
+        case "STATE_REJECTED":
         case "STATE_MISMATCH":
         case "VERSION_LOCKING_ERROR":
           break;
@@ -102,7 +129,8 @@ async function main(): Promise<void> {
     }
   }
   const made = new PrefectError("m", "INVALID_ARGUMENT");
-  void made;
+  const rejected = new PrefectError("m", "STATE_REJECTED", 409, undefined, undefined, undefined, { status: "REJECT" });
+  void [made, rejected];
 
   // These must NOT compile:
   // @ts-expect-error an unknown error code
@@ -113,9 +141,15 @@ async function main(): Promise<void> {
   await flowRuns.setState(id);
   // @ts-expect-error options are typed
   new Client({ timeoutMs: "5" });
+  // @ts-expect-error only the two protocols
+  new Client({ api: "soap" });
+  // @ts-expect-error version may be null
+  const notNull: number = state.version;
+  // @ts-expect-error until takes type names
+  await flowRuns.wait(id, { until: "Success" });
 
   client.free();
-  void [hello, h2, token, type, message, version, timestamp, serialized, result, bad];
+  void [hello, h2, token, type, name, message, version, timestamp, serialized, result, bad, finished, notNull];
 }
 
 void main;

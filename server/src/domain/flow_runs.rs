@@ -2,8 +2,8 @@
 //! ones checked, labels as Prefect Server gives them, idempotent on its key, its task runs
 //! created with it, first state Scheduled), renaming, labels, heartbeats, deleting.
 
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::StateKind;
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::StateKind;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value as J};

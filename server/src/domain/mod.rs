@@ -17,7 +17,7 @@ pub mod task_tag_limits;
 pub mod tenants;
 pub mod values;
 
-use prefect_wasm::core::documents::RunKind;
+use prefect_wasm::client_core::run_kind::RunKind;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value as J;
 

@@ -1,7 +1,7 @@
 //! `reference_data`: Prefect's state hierarchy and colours, from the client core's `StateKind`
 //! (what the dashboard draws states with).
 
-use prefect_wasm::core::state::StateKind;
+use prefect_wasm::client_core::state::StateKind;
 use serde_json::{json, Value as J};
 
 pub fn reference_data() -> J {

@@ -1,10 +1,10 @@
 //! States of flow and task runs: setting them with Prefect's rules (version locking, the
 //! task-run-Running rule, the cancel cascade), `cancel_flow_run`, and the states the server
 //! writes itself. What a state is and which states may be stored are the client core's rules
-//! (`prefect_wasm::core::state`), and so is the state JSON the server builds.
+//! (`prefect_wasm::client_core::state`), and so is the state JSON the server builds.
 
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::{check_stored_state, StateDraft, StateKind, TypeField, PREFECT_CORE_VERSION};
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::{check_stored_state, StateDraft, StateKind, TypeField, PREFECT_CORE_VERSION};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;

@@ -1,8 +1,8 @@
 //! Task runs: one per (flow run, task, map index), created Pending with their flow run (map
 //! index -1) or on first ask (mapped children); their info, names and heartbeats.
 
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::{StateDraft, StateKind};
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::{StateDraft, StateKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;

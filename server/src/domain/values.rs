@@ -1,8 +1,8 @@
 //! The values every operation passes around, read with the client core's rules: ids (the core's
 //! `is_uuid`) and timestamps (the core's parser), both kept in one canonical text form.
 
-use prefect_wasm::core::documents::is_uuid;
-use prefect_wasm::core::time::parse_timestamp_or_date;
+use prefect_wasm::client_core::uuid::is_uuid;
+use prefect_wasm::client_core::time::parse_timestamp_or_date;
 use rusqlite::types::{ToSql, ToSqlOutput};
 use serde::de::{Deserialize, Deserializer, Error as _};
 

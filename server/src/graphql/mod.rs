@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, Scalar, Schema, TypeRef};
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use async_graphql::Value;
-use prefect_wasm::core::documents::is_uuid;
+use prefect_wasm::client_core::uuid::is_uuid;
 use serde_json::Value as J;
 
 use crate::app::{scope_of, Caller, PrefectHeaders, RequestAuth, SharedApp};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use prefect_wasm::core::documents::RunKind;
+use prefect_wasm::client_core::run_kind::RunKind;
 use rusqlite::{Connection, Transaction};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -147,7 +147,7 @@ pub fn resolver(name: &str) -> Option<Resolver> {
                 "backend": if app.auth.is_some() { "CLOUD" } else { "SERVER" },
                 "mode": "normal",
                 "version": env!("CARGO_PKG_VERSION"),
-                "core_version": prefect_wasm::core::state::PREFECT_CORE_VERSION,
+                "core_version": prefect_wasm::client_core::state::PREFECT_CORE_VERSION,
                 "release_timestamp": "2026-12-01T00:00:00+00:00",
             }))
         })),
@@ -256,16 +256,14 @@ pub fn token_resolver(name: &str) -> Option<TokenResolver> {
             Ok(tokens(auth.log_in(&i.email, &i.password)?))
         }),
         "refresh_token" => Arc::new(|app, req, args| {
+            // As prefect 0.15.13's `Client._refresh_access_token` sends it: the refresh token as
+            // the Bearer, the session's access token (expired or not) in `input.access_token`.
             let auth = need_auth(app)?;
-            let token = read_input::<Refresh>(args)?.access_token;
-            // the refresh token is sent as the bearer; an (expired or valid) access token of
-            // ours there is tolerated, anything else is refused
-            if let Some(bearer) = req.and_then(|r| r.bearer.as_deref()) {
-                if bearer != token && !bearer.starts_with("pdsa.") {
-                    return Err(ApiError::unauthenticated("the bearer token must be the refresh token"));
-                }
-            }
-            Ok(tokens(auth.refresh(&token)?))
+            let access_token = read_input::<Refresh>(args)?.access_token;
+            let refresh_token = req
+                .and_then(|r| r.bearer.as_deref())
+                .ok_or_else(|| ApiError::unauthenticated("refresh_token needs the refresh token as the Bearer token"))?;
+            Ok(tokens(auth.refresh(refresh_token, &access_token)?))
         }),
         "switch_tenant" => Arc::new(|app, req, args| {
             let auth = need_auth(app)?;

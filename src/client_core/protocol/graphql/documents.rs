@@ -10,7 +10,9 @@
 //! Variable and answer types are generic over `V`, the target's JSON value (`JsValue` on wasm,
 //! `serde_json::Value` natively), so caller JSON passes through without being rebuilt.
 
-use serde::{Deserialize, Serialize};
+use crate::client_core::auth::TokenPayload;
+use crate::client_core::json::{IntoJson, Json};
+pub use crate::client_core::run_kind::RunKind;
 
 /// Which part of the Prefect API a document belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,13 +99,7 @@ pub const ALL: [Document; 9] = [
     SWITCH_TENANT,
 ];
 
-/// Which run a state document is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunKind {
-    Flow,
-    Task,
-}
-
+/// The GraphQL side of each kind of run.
 impl RunKind {
     pub const fn read_document(self) -> Document {
         match self {
@@ -117,17 +113,18 @@ impl RunKind {
             RunKind::Task => SET_TASK_RUN_STATES,
         }
     }
+    /// The field of the set's `data` that holds the answer.
+    pub const fn set_field(self) -> &'static str {
+        match self {
+            RunKind::Flow => "set_flow_run_states",
+            RunKind::Task => "set_task_run_states",
+        }
+    }
     /// The field of the read's `data` that holds the run.
     pub const fn read_field(self) -> &'static str {
         match self {
             RunKind::Flow => "flow_run_by_pk",
             RunKind::Task => "task_run_by_pk",
-        }
-    }
-    pub const fn label(self) -> &'static str {
-        match self {
-            RunKind::Flow => "flow run",
-            RunKind::Task => "task run",
         }
     }
 }
@@ -137,165 +134,217 @@ impl RunKind {
 // ---------------------------------------------------------------------------------------------
 
 /// `{ input: ... }`, the shape of every Python-layer and auth mutation's variables.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InputVars<T> {
     pub input: T,
 }
 
 /// `{ id }` for the `*_by_pk` reads.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct IdVars<'a> {
     pub id: &'a str,
 }
 
 /// `create_flow_run_input` (only the fields the client sets are sent).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CreateFlowRunInput<V> {
     pub flow_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<V>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<V>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_start_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_run_name: Option<String>,
 }
 
 /// `set_flow_run_states_input` / `set_task_run_states_input`: one state, with the run's version.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetStatesInput<S> {
     pub states: Vec<S>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetFlowRunState<V> {
     pub flow_run_id: String,
     pub version: i64,
     pub state: V,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetTaskRunState<V> {
     pub task_run_id: String,
     pub version: i64,
     pub state: V,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogInInput<'a> {
     pub email: &'a str,
     pub password: &'a str,
 }
 
-/// `refresh_token_input`: the refresh token travels as `access_token` (and as the Bearer).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// `refresh_token_input`, as prefect 0.15.13's `Client._refresh_access_token` sends it: the
+/// current (possibly expired) access token here, the refresh token as the Bearer.
+#[derive(Clone, Debug, PartialEq)]
 pub struct RefreshTokenInput<'a> {
     pub access_token: &'a str,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SwitchTenantInput<'a> {
     pub tenant_id: &'a str,
 }
 
-// ---------------------------------------------------------------------------------------------
-// Answers (the `data` object of each document)
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct CreateFlowRunData {
-    pub create_flow_run: Option<IdPayload>,
+fn set_opt<V: Json>(object: &mut V, key: &str, value: Option<V>) {
+    if let Some(value) = value {
+        object.set(key, value);
+    }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
-pub struct IdPayload {
-    pub id: String,
+impl<V: Json, T: IntoJson<V>> IntoJson<V> for InputVars<T> {
+    fn into_json(self) -> V {
+        V::object().with("input", self.input.into_json())
+    }
+}
+
+impl<V: Json> IntoJson<V> for IdVars<'_> {
+    fn into_json(self) -> V {
+        V::object().with("id", V::from_str(self.id))
+    }
+}
+
+impl<V: Json> IntoJson<V> for CreateFlowRunInput<V> {
+    fn into_json(self) -> V {
+        let mut input = V::object().with("flow_id", V::from_str(&self.flow_id));
+        set_opt(&mut input, "parameters", self.parameters);
+        set_opt(&mut input, "context", self.context);
+        set_opt(&mut input, "labels", self.labels.as_deref().map(V::strings));
+        set_opt(&mut input, "scheduled_start_time", self.scheduled_start_time.as_deref().map(V::from_str));
+        set_opt(&mut input, "idempotency_key", self.idempotency_key.as_deref().map(V::from_str));
+        set_opt(&mut input, "flow_run_name", self.flow_run_name.as_deref().map(V::from_str));
+        input
+    }
+}
+
+impl<V: Json, S: IntoJson<V>> IntoJson<V> for SetStatesInput<S> {
+    fn into_json(self) -> V {
+        V::object().with("states", V::array(self.states.into_iter().map(IntoJson::into_json).collect()))
+    }
+}
+
+fn run_state_entry<V: Json>(id_key: &str, id: &str, version: i64, state: V) -> V {
+    V::object().with(id_key, V::from_str(id)).with("version", V::from_f64(version as f64)).with("state", state)
+}
+
+impl<V: Json> IntoJson<V> for SetFlowRunState<V> {
+    fn into_json(self) -> V {
+        run_state_entry("flow_run_id", &self.flow_run_id, self.version, self.state)
+    }
+}
+
+impl<V: Json> IntoJson<V> for SetTaskRunState<V> {
+    fn into_json(self) -> V {
+        run_state_entry("task_run_id", &self.task_run_id, self.version, self.state)
+    }
+}
+
+impl<V: Json> IntoJson<V> for LogInInput<'_> {
+    fn into_json(self) -> V {
+        V::object().with("email", V::from_str(self.email)).with("password", V::from_str(self.password))
+    }
+}
+
+impl<V: Json> IntoJson<V> for RefreshTokenInput<'_> {
+    fn into_json(self) -> V {
+        V::object().with("access_token", V::from_str(self.access_token))
+    }
+}
+
+impl<V: Json> IntoJson<V> for SwitchTenantInput<'_> {
+    fn into_json(self) -> V {
+        V::object().with("tenant_id", V::from_str(self.tenant_id))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers (read from the `data` object of each document)
+// ---------------------------------------------------------------------------------------------
+
+/// `create_flow_run { id }`.
+pub fn created_id<V: Json>(data: &V) -> Option<String> {
+    data.field("create_flow_run")?.string_field("id")
 }
 
 /// One run as `flow_run_by_pk` / `task_run_by_pk` answer it.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunRow<V> {
     pub id: String,
-    #[serde(default)]
     pub version: Option<i64>,
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub state_message: Option<String>,
-    #[serde(default)]
     pub state_timestamp: Option<String>,
-    #[serde(default = "none")]
     pub serialized_state: Option<V>,
 }
 
-fn none<V>() -> Option<V> {
-    None
+/// The run in a read's `data`: `Ok(None)` when the server has no such run, `Err` (what is
+/// wrong) when the answer is not the shape asked for.
+pub fn run_row<V: Json>(data: &V, kind: RunKind) -> Result<Option<RunRow<V>>, String> {
+    let field = kind.read_field();
+    let Some(row) = data.field(field) else { return Ok(None) };
+    if !row.is_object() {
+        return Err(format!("`{field}` is not an object"));
+    }
+    let id = row.string_field("id").ok_or_else(|| format!("`{field}.id` is not a string"))?;
+    let text = |key: &str| row.string_field(key);
+    Ok(Some(RunRow {
+        version: row.integer_field("version"),
+        state: text("state"),
+        state_message: text("state_message"),
+        state_timestamp: text("state_timestamp"),
+        serialized_state: row.field("serialized_state"),
+        id,
+    }))
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct FlowRunByPk<V> {
-    #[serde(default = "none")]
-    pub flow_run_by_pk: Option<RunRow<V>>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct TaskRunByPk<V> {
-    #[serde(default = "none")]
-    pub task_run_by_pk: Option<RunRow<V>>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct SetStatesData {
-    #[serde(alias = "set_flow_run_states", alias = "set_task_run_states")]
-    pub states_payload: Option<SetStatesPayload>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct SetStatesPayload {
-    #[serde(default)]
-    pub states: Option<Vec<SetStatePayload>>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct SetStatePayload {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
+/// What `set_*_run_states { states { id status message } }` says about the one state sent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SetStatus {
     pub status: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub fn set_status<V: Json>(data: &V, kind: RunKind) -> Option<SetStatus> {
+    let state = data.field(kind.set_field())?.field("states")?.at(0)?;
+    Some(SetStatus { status: state.string_field("status"), message: state.string_field("message") })
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct Tenant {
     pub id: String,
     pub name: String,
     pub slug: String,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct TenantsData {
-    pub tenant: Vec<Tenant>,
+impl<V: Json> IntoJson<V> for &Tenant {
+    fn into_json(self) -> V {
+        V::object().with("id", V::from_str(&self.id)).with("name", V::from_str(&self.name)).with("slug", V::from_str(&self.slug))
+    }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct LogInData {
-    pub log_in: Option<crate::core::auth::TokenPayload>,
+/// `tenant { id name slug }`; `None` when it is not a list of such.
+pub fn tenants<V: Json>(data: &V) -> Option<Vec<Tenant>> {
+    let list = data.get("tenant")?;
+    (0..list.array_len()?)
+        .map(|i| {
+            let t = list.at(i)?;
+            Some(Tenant { id: t.string_field("id")?, name: t.string_field("name")?, slug: t.string_field("slug")? })
+        })
+        .collect()
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct RefreshTokenData {
-    pub refresh_token: Option<crate::core::auth::TokenPayload>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct SwitchTenantData {
-    pub switch_tenant: Option<crate::core::auth::TokenPayload>,
+/// The token payload under `field` (`log_in`, `refresh_token`, `switch_tenant`).
+pub fn token_payload<V: Json>(data: &V, field: &str) -> Option<TokenPayload> {
+    TokenPayload::read(&data.field(field)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,16 +403,6 @@ pub fn is_read_only(document: &str) -> bool {
     true
 }
 
-/// A UUID in its canonical 8-4-4-4-12 hex form (any case), as the server's `UUID`/`uuid` want.
-pub fn is_uuid(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -400,15 +439,6 @@ mod tests {
     }
 
     #[test]
-    fn uuids() {
-        assert!(is_uuid("6b9f0c3e-1d2a-4c5b-9e8f-0a1b2c3d4e5f"));
-        assert!(is_uuid("6B9F0C3E-1D2A-4C5B-9E8F-0A1B2C3D4E5F"));
-        for bad in ["", "not-a-uuid", "6b9f0c3e1d2a4c5b9e8f0a1b2c3d4e5f", "6b9f0c3e-1d2a-4c5b-9e8f-0a1b2c3d4e5g", "{6b9f0c3e-1d2a-4c5b-9e8f-0a1b2c3d4e5f}"] {
-            assert!(!is_uuid(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn variables_serialize_to_the_wire_names() {
         let create = InputVars {
             input: CreateFlowRunInput::<Value> {
@@ -422,30 +452,38 @@ mod tests {
             },
         };
         assert_eq!(
-            serde_json::to_value(&create).unwrap(),
+            IntoJson::<Value>::into_json(create),
             json!({"input": {"flow_id": "f", "parameters": {"x": 1}, "labels": ["a"], "idempotency_key": "k", "flow_run_name": "n"}})
         );
         let set = InputVars { input: SetStatesInput { states: vec![SetTaskRunState { task_run_id: "t".into(), version: 3, state: json!({"type": "Running"}) }] } };
         assert_eq!(
-            serde_json::to_value(&set).unwrap(),
+            IntoJson::<Value>::into_json(set),
             json!({"input": {"states": [{"task_run_id": "t", "version": 3, "state": {"type": "Running"}}]}})
         );
-        assert_eq!(serde_json::to_value(InputVars { input: RefreshTokenInput { access_token: "r" } }).unwrap(), json!({"input": {"access_token": "r"}}));
-        assert_eq!(serde_json::to_value(InputVars { input: SwitchTenantInput { tenant_id: "t" } }).unwrap(), json!({"input": {"tenant_id": "t"}}));
-        assert_eq!(serde_json::to_value(InputVars { input: LogInInput { email: "e", password: "p" } }).unwrap(), json!({"input": {"email": "e", "password": "p"}}));
-        assert_eq!(serde_json::to_value(IdVars { id: "i" }).unwrap(), json!({"id": "i"}));
+        assert_eq!(IntoJson::<Value>::into_json(InputVars { input: RefreshTokenInput { access_token: "r" } }), json!({"input": {"access_token": "r"}}));
+        assert_eq!(IntoJson::<Value>::into_json(InputVars { input: SwitchTenantInput { tenant_id: "t" } }), json!({"input": {"tenant_id": "t"}}));
+        assert_eq!(IntoJson::<Value>::into_json(InputVars { input: LogInInput { email: "e", password: "p" } }), json!({"input": {"email": "e", "password": "p"}}));
+        assert_eq!(IntoJson::<Value>::into_json(IdVars { id: "i" }), json!({"id": "i"}));
     }
 
     #[test]
     fn answers_decode() {
-        let row: FlowRunByPk<Value> = serde_json::from_value(json!({"flow_run_by_pk": {"id": "r", "version": 2, "state": "Running", "state_message": null, "state_timestamp": "2026-01-01T00:00:00+00:00", "serialized_state": {"type": "Running"}}})).unwrap();
-        let row = row.flow_run_by_pk.unwrap();
-        assert_eq!((row.version, row.state.as_deref(), row.serialized_state), (Some(2), Some("Running"), Some(json!({"type": "Running"}))));
-        let missing: TaskRunByPk<Value> = serde_json::from_value(json!({"task_run_by_pk": null})).unwrap();
-        assert_eq!(missing.task_run_by_pk, None);
-        let set: SetStatesData = serde_json::from_value(json!({"set_task_run_states": {"states": [{"id": "t", "status": "SUCCESS", "message": null}]}})).unwrap();
-        assert_eq!(set.states_payload.unwrap().states.unwrap()[0].status.as_deref(), Some("SUCCESS"));
-        let tenants: TenantsData = serde_json::from_value(json!({"tenant": [{"id": "1", "name": "A", "slug": "a"}]})).unwrap();
-        assert_eq!(tenants.tenant[0].slug, "a");
+        let data = json!({"flow_run_by_pk": {"id": "r", "version": 2, "state": "Running", "state_message": null, "state_timestamp": "2026-01-01T00:00:00+00:00", "serialized_state": {"type": "Running"}}});
+        let row = run_row(&data, RunKind::Flow).unwrap().unwrap();
+        assert_eq!((row.version, row.state.as_deref(), row.state_message, row.serialized_state), (Some(2), Some("Running"), None, Some(json!({"type": "Running"}))));
+        assert_eq!(run_row(&json!({"task_run_by_pk": null}), RunKind::Task), Ok(None));
+        assert!(run_row(&json!({"task_run_by_pk": [1]}), RunKind::Task).is_err());
+        assert!(run_row(&json!({"task_run_by_pk": {"id": 7}}), RunKind::Task).is_err());
+        let fractional = json!({"flow_run_by_pk": {"id": "r", "version": 2.5}});
+        assert_eq!(run_row(&fractional, RunKind::Flow).unwrap().unwrap().version, None);
+        let set = json!({"set_task_run_states": {"states": [{"id": "t", "status": "SUCCESS", "message": null}]}});
+        assert_eq!(set_status(&set, RunKind::Task).unwrap().status.as_deref(), Some("SUCCESS"));
+        assert_eq!(set_status(&set, RunKind::Flow), None);
+        let listed = tenants(&json!({"tenant": [{"id": "1", "name": "A", "slug": "a"}]})).unwrap();
+        assert_eq!(listed[0].slug, "a");
+        assert_eq!(tenants(&json!({"tenant": [{"id": "1", "name": "A"}]})), None);
+        assert_eq!(created_id(&json!({"create_flow_run": {"id": "x"}})).as_deref(), Some("x"));
+        let tokens = token_payload(&json!({"log_in": {"access_token": "a", "expires_at": null}}), "log_in").unwrap();
+        assert_eq!((tokens.access_token.as_str(), tokens.expires_at), ("a", None));
     }
 }

@@ -19,7 +19,7 @@
 //! - `refresh_token` is never repeated: refresh tokens rotate, so a first attempt that reached
 //!   the server has consumed the token the repeat would send.
 //! - `graphql()` with a caller's document is `Safe` only when it contains no `mutation` (or
-//!   `subscription`) operation (see [`crate::core::documents::is_read_only`]).
+//!   `subscription`) operation (see [`crate::client_core::documents::is_read_only`]).
 //!
 //! Backoff is exponential with "equal jitter": half the step is fixed, half random, so
 //! concurrent clients spread out but every client still waits.
@@ -113,7 +113,7 @@ pub fn parse_retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
         // Integer parsing: float parsing would add kilobytes to the wasm.
         return value.parse::<u64>().ok().map(|s| s as f64 * 1000.0);
     }
-    crate::core::time::parse_http_date_ms(value).map(|at| (at - now_ms).max(0.0))
+    crate::client_core::time::parse_http_date_ms(value).map(|at| (at - now_ms).max(0.0))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -4,6 +4,8 @@
 //! one of three roots (`Pending`, `Running`, `Finished`); meta states (`Submitted`, `Queued`,
 //! `ClientFailed`) wrap another state in their `state` key.
 
+use crate::client_core::json::{IntoJson, Json};
+
 /// One state type of Prefect 1.x.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StateKind {
@@ -248,9 +250,19 @@ impl<V> StateDraft<V> {
     }
 }
 
-impl<V: serde::Serialize> serde::Serialize for StateDraft<V> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+/// Where one key of a state draft's JSON takes its value from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DraftValue<'a, V> {
+    Caller(&'a V),
+    Text(&'a str),
+    Result(&'a PrefectResult),
+}
+
+impl<V> StateDraft<V> {
+    /// The draft's keys in the order written: the caller's extra keys first, then `type`,
+    /// `message`, `start_time`, `_result`, `context` and `__version__`, each only where it
+    /// applies. Keys the client sets replace a caller key of the same name.
+    pub fn entries(&self) -> Vec<(&str, DraftValue<'_, V>)> {
         let ours = |key: &str| match key {
             "type" => true,
             "message" => self.message.is_some(),
@@ -260,29 +272,55 @@ impl<V: serde::Serialize> serde::Serialize for StateDraft<V> {
             "__version__" => self.version.is_some(),
             _ => false,
         };
-        let mut map = serializer.serialize_map(None)?;
-        for (key, value) in &self.extra {
-            if !ours(key) {
-                map.serialize_entry(key, value)?;
-            }
-        }
-        map.serialize_entry("type", self.kind.name())?;
+        let mut entries: Vec<(&str, DraftValue<'_, V>)> =
+            self.extra.iter().filter(|(key, _)| !ours(key)).map(|(key, value)| (key.as_str(), DraftValue::Caller(value))).collect();
+        entries.push(("type", DraftValue::Text(self.kind.name())));
         if let Some(message) = &self.message {
-            map.serialize_entry("message", message)?;
+            entries.push(("message", DraftValue::Text(message)));
         }
         if let Some(start_time) = &self.start_time {
-            map.serialize_entry("start_time", start_time)?;
+            entries.push(("start_time", DraftValue::Text(start_time)));
         }
         if let Some(result) = &self.result {
-            map.serialize_entry("_result", result)?;
+            entries.push(("_result", DraftValue::Result(result)));
         }
         if let Some(context) = &self.context {
-            map.serialize_entry("context", context)?;
+            entries.push(("context", DraftValue::Caller(context)));
         }
         if let Some(version) = self.version {
-            map.serialize_entry("__version__", version)?;
+            entries.push(("__version__", DraftValue::Text(version)));
+        }
+        entries
+    }
+}
+
+impl<V: serde::Serialize> serde::Serialize for StateDraft<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.entries() {
+            match value {
+                DraftValue::Caller(v) => map.serialize_entry(key, v)?,
+                DraftValue::Text(t) => map.serialize_entry(key, t)?,
+                DraftValue::Result(r) => map.serialize_entry(key, r)?,
+            }
         }
         map.end()
+    }
+}
+
+impl<V: Json> IntoJson<V> for &StateDraft<V> {
+    fn into_json(self) -> V {
+        let mut object = V::object();
+        for (key, value) in self.entries() {
+            let value = match value {
+                DraftValue::Caller(v) => v.clone(),
+                DraftValue::Text(t) => V::from_str(t),
+                DraftValue::Result(r) => V::object().with("type", V::from_str(&r.result_type)).with("location", V::from_str(&r.location)),
+            };
+            object.set(key, value);
+        }
+        object
     }
 }
 
@@ -356,25 +394,31 @@ fn stored_kind(field: TypeField<'_>) -> Result<StateKind, InvalidState> {
 }
 
 /// The parts of a stored state's JSON the client reads (everything else passes through).
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SerializedStateView {
-    #[serde(rename = "type", default)]
     pub state_type: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(rename = "_result", default)]
     pub result: Option<ResultView>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResultView {
-    #[serde(rename = "type", default)]
     pub result_type: Option<String>,
-    #[serde(default)]
     pub location: Option<String>,
 }
 
 impl SerializedStateView {
+    /// `{ type?, message?, _result?: { type?, location? } }`; fields of another type are absent.
+    pub fn read<V: Json>(state: &V) -> SerializedStateView {
+        SerializedStateView {
+            state_type: state.string_field("type"),
+            message: state.string_field("message"),
+            result: state
+                .field("_result")
+                .map(|r| ResultView { result_type: r.string_field("type"), location: r.string_field("location") }),
+        }
+    }
+
     /// The JSON text of the state's result, when it is a `PrefectResult` with a location.
     pub fn result_location(&self) -> Option<&str> {
         let result = self.result.as_ref()?;
@@ -384,17 +428,32 @@ impl SerializedStateView {
 }
 
 /// `RunState` as JS sees it (`V` is the target's JSON value).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunState<V> {
     pub id: String,
-    #[serde(rename = "type")]
     pub state_type: String,
+    /// The display name (on GraphQL, the type).
+    pub name: String,
     pub message: Option<String>,
     pub result: Option<V>,
-    pub version: i64,
+    /// `None` on REST (runs have no version there).
+    pub version: Option<i64>,
     pub timestamp: Option<String>,
     pub serialized_state: V,
+}
+
+impl<V: Json> IntoJson<V> for RunState<V> {
+    fn into_json(self) -> V {
+        V::object()
+            .with("id", V::from_str(&self.id))
+            .with("type", V::from_str(&self.state_type))
+            .with("name", V::from_str(&self.name))
+            .with("message", V::from_string_opt(self.message.as_deref()))
+            .with("result", self.result.unwrap_or_else(V::null))
+            .with("version", self.version.map_or_else(V::null, |v| V::from_f64(v as f64)))
+            .with("timestamp", V::from_string_opt(self.timestamp.as_deref()))
+            .with("serializedState", self.serialized_state)
+    }
 }
 
 /// Puts a read run together as a `RunState`. The type comes from the stored state JSON, else
@@ -422,10 +481,11 @@ pub fn run_state<V>(
     let result = view.result_location().map(decode_result);
     Ok(RunState {
         id,
+        name: state_type.clone(),
         state_type,
         message: state_message.or(view.message),
         result,
-        version,
+        version: Some(version),
         timestamp: state_timestamp,
         serialized_state: serialized_state.unwrap_or_else(empty_object),
     })
@@ -443,12 +503,29 @@ pub fn check_expected(current: &str, expected: Option<StateKind>) -> Result<(), 
 
 /// The `context` `FlowRuns.run` puts on the Scheduled state it writes: `start_tasks` and
 /// `inputs`, each only when given.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunContext<V> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_tasks: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<V>,
+}
+
+impl<V: Json> IntoJson<V> for RunContext<V> {
+    fn into_json(self) -> V {
+        let mut context = V::object();
+        if let Some(tasks) = &self.start_tasks {
+            context.set("start_tasks", V::strings(tasks));
+        }
+        if let Some(inputs) = self.inputs {
+            context.set("inputs", inputs);
+        }
+        context
+    }
+}
+
+/// Whether a run in the state of this type is over (Prefect's `Finished` and what descends from
+/// it); unknown types are not.
+pub fn is_finished(state_type: &str) -> bool {
+    StateKind::from_name(state_type).is_some_and(StateKind::is_finished)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -535,15 +612,15 @@ mod tests {
     #[test]
     fn decodes_run_states() {
         let stored = json!({"type": "Success", "message": "done", "_result": {"type": "PrefectResult", "location": "[1,2]"}});
-        let view: SerializedStateView = serde_json::from_value(stored.clone()).unwrap();
+        let view = SerializedStateView::read(&stored);
         assert_eq!(view.result_location(), Some("[1,2]"));
         let rs = run_state("r".into(), Some(4), Some("Success".into()), None, Some("ts".into()), Some(stored.clone()), view, || json!({}), |t| serde_json::from_str(t).unwrap()).unwrap();
         assert_eq!(
-            serde_json::to_value(&rs).unwrap(),
-            json!({"id": "r", "type": "Success", "message": "done", "result": [1, 2], "version": 4, "timestamp": "ts", "serializedState": stored})
+            rs.into_json(),
+            json!({"id": "r", "type": "Success", "name": "Success", "message": "done", "result": [1, 2], "version": 4, "timestamp": "ts", "serializedState": stored})
         );
         // No result / other result types: null. Column type when the JSON has none.
-        let view: SerializedStateView = serde_json::from_value(json!({"_result": {"type": "NoResultType"}})).unwrap();
+        let view = SerializedStateView::read(&json!({"_result": {"type": "NoResultType"}}));
         assert_eq!(view.result_location(), None);
         let rs = run_state("r".into(), Some(1), Some("Scheduled".into()), Some("m".into()), None, None, view, || json!({}), |_| unreachable!()).unwrap();
         assert_eq!((rs.state_type.as_str(), rs.message.as_deref(), rs.result, rs.serialized_state), ("Scheduled", Some("m"), None, json!({})));

@@ -1,5 +1,5 @@
 //! The little date arithmetic the client needs (token expiry, `Retry-After`, validating
-//! `scheduledStartTime`), without a date crate. Times are milliseconds since the Unix epoch as
+//! `scheduledStartTime`, the time a state starts at), without a date crate. Times are milliseconds since the Unix epoch as
 //! `f64`, like JavaScript's `Date.now()`. The dev server reads every timestamp it is given with
 //! the same parser (`parse_timestamp`, to the nanosecond).
 
@@ -128,6 +128,29 @@ pub fn parse_timestamp_or_date(text: &str) -> Option<Timestamp> {
     parse_timestamp(s)
 }
 
+/// The civil date of a day count from 1970-01-01 (the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `ms` since the epoch as JavaScript's `toISOString` writes it (`2026-12-01T20:15:00.123Z`),
+/// for years 0 to 9999.
+pub fn format_rfc3339_ms(ms: f64) -> String {
+    let ms = ms.floor() as i64;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
 /// Parses an HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form
 /// RFC 9110 lets senders use.
 pub fn parse_http_date_ms(text: &str) -> Option<f64> {
@@ -187,6 +210,16 @@ mod tests {
         assert_eq!(parse_timestamp_or_date("2030-01-02T03:04:05Z"), parse_timestamp("2030-01-02T03:04:05Z"));
         for bad in ["2030-13-02", "2030-02-30", "20300102", "yesterday", "2030-01-0x"] {
             assert_eq!(parse_timestamp_or_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_like_to_iso_string() {
+        assert_eq!(format_rfc3339_ms(0.0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_rfc3339_ms(951_865_200_123.9), "2000-02-29T23:00:00.123Z");
+        assert_eq!(format_rfc3339_ms(-1.0), "1969-12-31T23:59:59.999Z");
+        for ms in [0.0, 1.5e12, 1.798e12, 4.1e12] {
+            assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Some(ms));
         }
     }
 
