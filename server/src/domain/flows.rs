@@ -6,8 +6,8 @@
 use std::io::Read;
 
 use base64::Engine;
-use prefect_wasm::core::documents::RunKind;
-use prefect_wasm::core::state::{StateDraft, StateKind};
+use prefect_wasm::client_core::run_kind::RunKind;
+use prefect_wasm::client_core::state::{StateDraft, StateKind};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value as J};

@@ -1,7 +1,7 @@
 //! The queue of flow runs due to start: `get_runs_in_queue` for agents (Prefect Server's rule,
 //! labels included), and the simulated agent's own polling, with one rule for what is due.
 
-use prefect_wasm::core::state::StateKind;
+use prefect_wasm::client_core::state::StateKind;
 use rusqlite::{params, Connection};
 use serde::Deserialize;
 

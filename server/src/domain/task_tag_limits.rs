@@ -2,7 +2,7 @@
 //! with a tag Running at once in a tenant. A task run set Running over a limit is Queued
 //! instead, and its state answer says `QUEUED`, which makes the engine wait and try again.
 
-use prefect_wasm::core::state::StateKind;
+use prefect_wasm::client_core::state::StateKind;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 
