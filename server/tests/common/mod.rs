@@ -53,7 +53,15 @@ impl Server {
 
     /// POSTs a GraphQL document; returns the whole response body.
     pub async fn raw(&self, query: &str, variables: J) -> J {
+        self.raw_with(query, variables, &[]).await
+    }
+
+    /// `raw` with extra request headers (Prefect's `X-PREFECT-AGENT-ID`, ...).
+    pub async fn raw_with(&self, query: &str, variables: J, headers: &[(&str, &str)]) -> J {
         let mut req = self.http.post(format!("{}/graphql", self.url)).json(&json!({"query": query, "variables": variables}));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
