@@ -129,7 +129,8 @@ def main():
 
         view = FlowView.from_flow_id(flow_id)
         results["flow_group_id"] = client.graphql({"query": {with_args("flow_by_pk", {"id": flow_id}): {"flow_group_id"}}}).data.flow_by_pk.flow_group_id
-        assert view.flow_group_labels is not None
+        # flow_group.labels is null until set_flow_group_labels; the settings are the group's
+        assert view.flow_id == flow_id and view.settings.get("heartbeat_enabled") is True, (view.flow_id, view.settings)
 
     with step(f"{mode}: FlowView.from_flow_group_id"):
         FlowView.from_flow_group_id(results.get("flow_group_id") or flow_id)
