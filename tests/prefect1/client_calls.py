@@ -2,7 +2,7 @@
 answer as JSON on the last line of stdout; an exception exits 1 with the traceback on stderr).
 
     python client_calls.py create-project NAME
-    python client_calls.py register MODULE --project NAME [--no-compress]
+    python client_calls.py register MODULE --project NAME [--no-compress] [--idempotent]
     python client_calls.py create-run FLOW_ID [--label L ...] [--name N]
     python client_calls.py auth-tenant                # Client(api_key=...)'s tenant (auth_info)
     python client_calls.py tag-limit TAG
@@ -23,6 +23,8 @@ def main():
     p.add_argument("module")
     p.add_argument("--project", required=True)
     p.add_argument("--no-compress", action="store_true")
+    # the flow's hash as the idempotency key: registering an unchanged flow again makes no version
+    p.add_argument("--idempotent", action="store_true")
     p = sub.add_parser("create-run")
     p.add_argument("flow_id")
     p.add_argument("--label", action="append")
@@ -42,7 +44,8 @@ def main():
             flow.result = flow.result or flow.storage.result
             out = {"flow_id": client.register(flow, project_name=args.project, compressed=False)}
         else:
-            out = {"flow_id": flow.register(project_name=args.project)}
+            key = flow.serialized_hash() if args.idempotent else None
+            out = {"flow_id": flow.register(project_name=args.project, idempotency_key=key)}
     elif args.call == "create-run":
         out = {"flow_run_id": client.create_flow_run(flow_id=args.flow_id, labels=args.label, run_name=args.name)}
     elif args.call == "auth-tenant":
