@@ -141,6 +141,13 @@ CREATE TABLE task_tag_limit (
   UNIQUE (tenant_id, tag)
 );
 CREATE INDEX flow_run_queue ON flow_run(tenant_id, state, state_start_time);
+CREATE TABLE task_run_artifact (
+  id TEXT PRIMARY KEY, created TEXT NOT NULL, updated TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenant(id) ON DELETE CASCADE,
+  task_run_id TEXT NOT NULL REFERENCES task_run(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX task_run_artifact_run ON task_run_artifact(task_run_id);
 "#];
 
 impl Db {

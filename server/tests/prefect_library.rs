@@ -2,7 +2,7 @@
 //! calls (`tests/prefect1/OPERATIONS.md`), sent as the library sends them: registration
 //! (compressed, tasks and edges in batches, versions by name, flow groups, idempotency), task
 //! runs created with a flow run, run labels, `get_runs_in_queue`'s label rule and the agent's
-//! record, Prefect's error texts, task tag limits and `auth_info`. The `prefect1` test layer
+//! record, Prefect's error texts, task tag limits, task run artifacts and `auth_info`. The `prefect1` test layer
 //! runs the real library against the same operations.
 
 mod common;
@@ -409,4 +409,28 @@ async fn auth_info_names_the_tokens_tenant() {
     let open = Server::start(&[]);
     let t = tenant(&open).await;
     assert_eq!(open.ok("{ auth_info { tenant_id } }", json!({})).await["auth_info"]["tenant_id"], t.as_str());
+}
+
+#[tokio::test]
+async fn task_run_artifacts() {
+    let s = Server::start(&[]);
+    let p = project(&s).await;
+    let f = register(&s, &p, &flow_without_tasks("Artifacts", &[]), &[task("a-1", &[])], &[], None).await;
+    let run = s.ok(CREATE_RUN, json!({"input": {"flow_id": f}})).await["create_flow_run"]["id"].as_str().unwrap().to_string();
+    let tr = s.ok("query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id}}) { id } }", json!({"id": run})).await["task_run"][0]["id"].as_str().unwrap().to_string();
+    let create = "mutation($input: create_task_run_artifact_input!) { create_task_run_artifact(input: $input) { id } }";
+    let input = json!({"input": {"task_run_id": tr, "kind": "link", "data": {"link": "https://example.com"}, "tenant_id": null}});
+    let id = s.ok(create, input).await["create_task_run_artifact"]["id"].as_str().unwrap().to_string();
+    let read = "query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id}}) { artifacts { id kind data } } }";
+    assert_eq!(s.ok(read, json!({"id": run})).await["task_run"][0]["artifacts"], json!([{"id": id, "kind": "link", "data": {"link": "https://example.com"}}]));
+    s.ok("mutation($input: update_task_run_artifact_input!) { update_task_run_artifact(input: $input) { success } }", json!({"input": {"task_run_artifact_id": id, "data": {"link": "https://example.org"}}})).await;
+    let d = s.ok("{ task_run_artifact { data } }", json!({})).await;
+    assert_eq!(d["task_run_artifact"], json!([{"data": {"link": "https://example.org"}}]));
+    // another tenant, an unknown task run (the library retries on "not found")
+    let other = s.raw(create, json!({"input": {"task_run_id": tr, "kind": "link", "data": {}, "tenant_id": "6e4ad3a4-0000-4000-8000-000000000000"}})).await;
+    assert_eq!(other["errors"][0]["message"], "Provided tenant ID does not match task run", "{other}");
+    let missing = s.raw(create, json!({"input": {"task_run_id": "6e4ad3a4-0000-4000-8000-000000000000", "kind": "link", "data": {}}})).await;
+    assert!(missing["errors"][0]["message"].as_str().unwrap().contains("not found"), "{missing}");
+    s.ok("mutation($input: delete_task_run_artifact_input!) { delete_task_run_artifact(input: $input) { success } }", json!({"input": {"task_run_artifact_id": id}})).await;
+    assert_eq!(s.ok("{ task_run_artifact { id } }", json!({})).await["task_run_artifact"], json!([]));
 }

@@ -143,7 +143,7 @@ test("the real local agent (labels) runs the flows: registered, submitted, execu
   assert.deepEqual(agents.agent.map((a) => [a.type, a.labels]), [["LocalAgent", [TEST_LABEL]]]);
 });
 
-test("dependent tasks: the run and every task run Success, Submitted by the agent, heartbeats and logs stored", async () => {
+test("dependent tasks: the run and every task run Success, Submitted by the agent, heartbeats, logs and an artifact stored", async () => {
   const run = await runDetails(server.url, needRun("dependent"));
   assert.equal(run.state, "Success", JSON.stringify(run.states));
   assertSubsequence(states(run.states), ["Scheduled", "Submitted", "Running", "Success"], "flow run states");
@@ -158,6 +158,8 @@ test("dependent tasks: the run and every task run Success, Submitted by the agen
   assert.ok(messages.some((m) => m.startsWith("Submitted for execution")), "the agent's log line");
   assert.ok(run.logs.some((l) => l.task_run_id), "some logs belong to a task run");
   assert.ok(!messages.some((m) => m.includes("Heartbeat failed")), "no 'Heartbeat failed' log");
+  const artifacts = await gql(server.url, "query($id: uuid!) { task_run_artifact(where: {task_run: {flow_run_id: {_eq: $id}}}) { kind data task_run { task { slug } } } }", { id: run.id });
+  assert.deepEqual(artifacts.task_run_artifact, [{ kind: "markdown", data: { markdown: "# Loaded\n\ntotal = 60" }, task_run: { task: { slug: "load-1" } } }]);
 });
 
 test("a failing task: the run Failed, the task Failed, its downstream task TriggerFailed", async () => {

@@ -4,6 +4,7 @@
 //! so the GraphQL layer above holds no SQL and the rules below no GraphQL.
 
 pub mod agents;
+pub mod artifacts;
 pub mod flow_groups;
 pub mod flow_runs;
 pub mod flows;
@@ -36,6 +37,7 @@ pub enum Entity {
     TaskRun,
     Agent,
     TaskTagLimit,
+    TaskRunArtifact,
 }
 
 impl Entity {
@@ -48,6 +50,7 @@ impl Entity {
             Entity::TaskRun => "task_run",
             Entity::Agent => "agent",
             Entity::TaskTagLimit => "task_tag_limit",
+            Entity::TaskRunArtifact => "task_run_artifact",
         }
     }
 
@@ -61,6 +64,7 @@ impl Entity {
             Entity::TaskRun => RunKind::Task.label(),
             Entity::Agent => "agent",
             Entity::TaskTagLimit => "task tag limit",
+            Entity::TaskRunArtifact => "task run artifact",
         }
     }
 }

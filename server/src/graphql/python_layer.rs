@@ -12,6 +12,7 @@ use serde_json::{json, Value as J};
 
 use crate::app::{scope_of, App, Caller, RequestAuth, Scope};
 use crate::domain::agents::{self, RegisterAgent};
+use crate::domain::artifacts::{self, CreateArtifact, UpdateArtifact};
 use crate::domain::flow_groups::{self, FlowGroupChange, FlowGroupDescription, FlowGroupLabels, FlowGroupParameters, FlowGroupRunConfig};
 use crate::domain::flows::{self, CreateFlow, CreateFlowFromCompressed, FlowChange, RegisterEdges, RegisterTasks};
 use crate::domain::task_tag_limits::{self, UpdateTaskTagLimit};
@@ -129,6 +130,10 @@ struct AgentRef {
 struct LimitRef {
     limit_id: Id,
 }
+#[derive(Deserialize)]
+struct ArtifactRef {
+    task_run_artifact_id: Id,
+}
 
 /// A mutation on a flow's flow group settings (`enable_flow_heartbeat` and the like).
 fn flow_group_setting(change: FlowGroupChange) -> Option<Resolver> {
@@ -223,6 +228,9 @@ pub fn resolver(name: &str) -> Option<Resolver> {
         "set_flow_run_states" => mutation_by(|tx, caller, i: SetStates| states::set_states(tx, caller, RunKind::Flow, &i).map(states_payload)),
         "set_task_run_states" => mutation_by(|tx, caller, i: SetStates| states::set_states(tx, caller, RunKind::Task, &i).map(states_payload)),
         "cancel_flow_run" => mutation(|tx, scope, i: FlowRunRef| Ok(json!({ "state": states::cancel_flow_run(tx, scope, &i.flow_run_id)? }))),
+        "create_task_run_artifact" => mutation(|tx, scope, i: CreateArtifact| artifacts::create(tx, scope, &i).map(id_payload)),
+        "update_task_run_artifact" => mutation(|tx, scope, i: UpdateArtifact| artifacts::update(tx, scope, &i).map(success)),
+        "delete_task_run_artifact" => mutation(|tx, scope, i: ArtifactRef| artifacts::delete_artifact(tx, scope, &i.task_run_artifact_id).map(success)),
         "write_run_logs" => mutation(|tx, scope, i: WriteLogs| logs::write(tx, scope, &i).map(success)),
         _ => None,
     }

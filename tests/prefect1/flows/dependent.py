@@ -1,8 +1,9 @@
 """Three dependent tasks and a parameter: extract -> transform -> load, all Success. `load` keeps
 its value as a PrefectResult (the value itself, JSON, in the state), the others as LocalResult
-references. Every task logs a line."""
+references. Every task logs a line; `load` publishes a markdown artifact."""
 import prefect
 from prefect import Flow, Parameter, task
+from prefect.backend.artifacts import create_markdown_artifact
 from prefect.engine.results import PrefectResult
 
 from common import result, run_config, storage_for
@@ -24,6 +25,7 @@ def transform(values):
 def load(values):
     total = sum(values)
     prefect.context.get("logger").info("load: total=%s", total)
+    create_markdown_artifact(f"# Loaded\n\ntotal = {total}")
     return total
 
 

@@ -142,6 +142,16 @@ pub static TABLES: &[Table] = &[
         computed: &[],
     },
     Table {
+        name: "task_run_artifact",
+        columns: &[
+            ("id", Uuid), ("created", Time), ("updated", Time), ("tenant_id", Uuid), ("task_run_id", Uuid),
+            ("kind", Text), ("data", Json),
+        ],
+        rels: &[obj("task_run", "task_run", "task_run_id"), obj("tenant", "tenant", "tenant_id")],
+        tenant_col: "tenant_id",
+        computed: &[],
+    },
+    Table {
         name: "task_tag_limit",
         columns: &[("id", Uuid), ("created", Time), ("updated", Time), ("tenant_id", Uuid), ("tag", Text), ("limit", Int)],
         rels: &[obj("tenant", "tenant", "tenant_id")],
@@ -211,6 +221,7 @@ pub static TABLES: &[Table] = &[
         rels: &[
             obj("flow_run", "flow_run", "flow_run_id"), obj("task", "task", "task_id"),
             arr("states", "task_run_state", "task_run_id"), arr("logs", "log", "task_run_id"),
+            arr("artifacts", "task_run_artifact", "task_run_id"),
         ],
         tenant_col: "tenant_id",
         computed: &[],
