@@ -99,7 +99,9 @@ async fn login_tenants_switch_refresh_and_scoping() {
 
 #[tokio::test]
 async fn access_tokens_expire_and_an_expired_one_still_refreshes_its_session() {
-    let mut s = Server::start(&["--auth", "--token-ttl", "1", "--user", "a@b.c:pw"]);
+    // Expiry is counted in whole seconds, so a 2 s TTL lives between 1 and 2 s: long enough for
+    // the calls right after an issue, and surely over after the 2.1 s sleep.
+    let mut s = Server::start(&["--auth", "--token-ttl", "2", "--user", "a@b.c:pw"]);
     let t = log_in(&mut s, "a@b.c", "pw").await;
     s.ok("{ tenant { id } }", json!({})).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

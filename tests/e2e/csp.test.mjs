@@ -92,6 +92,11 @@ describe("the dashboard under the server's Content-Security-Policy", { timeout: 
     await page.locator('[data-testid="flow-item"]').first().waitFor({ state: "visible" });
     assert.deepEqual(await violations(), []);
     assert.deepEqual(consoleReports, []);
+    // A reload revalidates the page (304): it keeps the policy that allows its import map.
+    await page.reload();
+    await page.waitForSelector('[data-testid="connection-status"][data-state="connected"]');
+    assert.deepEqual(await violations(), []);
+    assert.deepEqual(consoleReports, []);
     await page.close();
   });
 

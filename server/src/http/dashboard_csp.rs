@@ -65,9 +65,14 @@ pub fn inline_import_maps(html: &str) -> Vec<String> {
     maps
 }
 
-/// Sets the policy on every answer; an HTML page's allows its own inline import maps.
+/// Sets the policy on every answer; an HTML page's allows its own inline import maps. A 304
+/// carries none: its headers replace the cached answer's (RFC 9111 §4.3.4), and without the body
+/// the page's import-map hash cannot be known, so the cached page keeps the policy it came with.
 pub async fn add(State(policy): State<Arc<Policy>>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
+    if response.status() == StatusCode::NOT_MODIFIED {
+        return response;
+    }
     let is_html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
     let (mut parts, body) = response.into_parts();
     let (body, import_maps) = if is_html && parts.status == StatusCode::OK {
