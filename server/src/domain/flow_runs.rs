@@ -102,10 +102,9 @@ fn merge_parameters(declared: &str, group_defaults: serde_json::Map<String, J>, 
     }
     merged.extend(group_defaults);
     merged.extend(given);
-    let missing: Vec<String> = required.iter().filter(|r| !merged.contains_key(*r)).map(|r| format!("{r:?}").replace('"', "'")).collect();
+    let missing: Vec<&str> = required.iter().filter(|r| !merged.contains_key(*r)).map(String::as_str).collect();
     if !missing.is_empty() {
-        // Prefect Server's words (it prints the missing names as a Python set)
-        return Err(ApiError::bad_input(format!("Required parameters were not supplied: {{{}}}", missing.join(", "))));
+        return Err(ApiError::bad_input(format!("Required parameters were not supplied: {}", missing.join(", "))));
     }
     Ok(merged)
 }

@@ -289,14 +289,9 @@ pub fn create(conn: &Connection, scope: &Scope, input: &CreateFlow) -> Result<Id
     Ok(id)
 }
 
-/// The tenant of a registered flow the caller may change.
-fn flow_tenant(conn: &Connection, scope: &Scope, flow_id: &Id) -> Result<String, ApiError> {
-    tenant_of(conn, scope, Entity::Flow, flow_id)
-}
-
 /// `register_tasks`: adds a batch of tasks to a flow (a task sent again replaces its row).
 pub fn register_tasks(conn: &Connection, scope: &Scope, input: &RegisterTasks) -> Result<(), ApiError> {
-    let tenant_id = flow_tenant(conn, scope, &input.flow_id)?;
+    let tenant_id = tenant_of(conn, scope, Entity::Flow, &input.flow_id)?;
     let tasks = items(&input.serialized_tasks, "serialized_tasks")?.iter().map(TaskSpec::read).collect::<Result<Vec<_>, _>>()?;
     add_tasks(conn, &tenant_id, &input.flow_id, &tasks)?;
     refresh_task_flags(conn, &input.flow_id)
@@ -305,7 +300,7 @@ pub fn register_tasks(conn: &Connection, scope: &Scope, input: &RegisterTasks) -
 /// `register_edges`: adds a batch of edges between the flow's registered tasks (an edge sent
 /// again is not doubled).
 pub fn register_edges(conn: &Connection, scope: &Scope, input: &RegisterEdges) -> Result<(), ApiError> {
-    let tenant_id = flow_tenant(conn, scope, &input.flow_id)?;
+    let tenant_id = tenant_of(conn, scope, Entity::Flow, &input.flow_id)?;
     let edges = items(&input.serialized_edges, "serialized_edges")?.iter().map(EdgeSpec::read).collect::<Result<Vec<_>, _>>()?;
     add_edges(conn, &tenant_id, &input.flow_id, &edges)?;
     refresh_task_flags(conn, &input.flow_id)
