@@ -25,7 +25,9 @@ need_venv() {
 run_layer() {
   case "$1" in
     native)  cargo test --workspace --no-fail-fast ;;
-    build)   bash scripts/build-pkg.sh && cargo build -p prefect-dev-server ;;
+    # The dev server as the native layer built it (same features: `cargo build -p` alone would
+    # resolve them without the dev-dependencies and compile the server's whole tree a second time).
+    build)   bash scripts/build-pkg.sh && cargo test --workspace --no-run --quiet ;;
     browser) "${with_servers[@]}" wasm-pack test --headless --chrome -- --test browser --test worker ;;
     node)    "${with_servers[@]}" wasm-pack test --node -- --test node ;;
     package) "${with_servers[@]}" node tests/node/consumer.mjs ;;
