@@ -29,4 +29,6 @@ if [ ! -f "${BENCH_PKG_DIR:-pkg}/web/prefect_wasm.js" ]; then
   say "no web build at ${BENCH_PKG_DIR:-pkg}/web/prefect_wasm.js (bash scripts/build-pkg.sh): prefect-wasm rows will be n/a"
 fi
 
-exec node bench/bench.mjs
+node bench/bench.mjs
+# The REST half (a real Prefect 3 server from .venv/prefect3; skipped without it): bench/rest.mjs.
+[ "${BENCH_REST:-1}" = 0 ] || node bench/rest.mjs

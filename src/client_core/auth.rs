@@ -77,6 +77,8 @@ pub struct Session<V> {
     refreshing: bool,
     /// The last refresh that failed: the generation it was to replace, and why.
     failed: Option<(u64, Error<V>)>,
+    /// REST `login`: base64 of `user:password`, sent as `Authorization: Basic` instead of a token.
+    basic: Option<String>,
     /// Sent as `X-PREFECT-TENANT-ID`.
     pub tenant_id: Option<String>,
 }
@@ -94,16 +96,24 @@ pub enum Ticket {
 
 impl<V: Clone> Session<V> {
     pub fn new(tokens: Option<TokenSet>, tenant_id: Option<String>) -> Self {
-        Session { tokens, generation: 0, refreshing: false, failed: None, tenant_id }
+        Session { tokens, generation: 0, refreshing: false, failed: None, basic: None, tenant_id }
     }
 
     pub fn access_token(&self) -> Option<&str> {
         self.tokens.as_ref().map(|t| t.access_token.as_str())
     }
-    /// The `Authorization` header the session's calls carry (a REST session's Basic credentials
-    /// will come in here too).
+    /// The `Authorization` header the session's calls carry: a REST login's Basic credentials,
+    /// else the access token.
     pub fn authorization(&self) -> Option<String> {
-        self.access_token().map(|token| format!("Bearer {token}"))
+        match &self.basic {
+            Some(credentials) => Some(format!("Basic {credentials}")),
+            None => self.access_token().map(|token| format!("Bearer {token}")),
+        }
+    }
+    /// A REST login's checked credentials (base64 of `user:password`).
+    pub fn set_basic(&mut self, credentials: String) {
+        self.basic = Some(credentials);
+        self.generation += 1;
     }
     pub fn refresh_token(&self) -> Option<&str> {
         self.tokens.as_ref()?.refresh_token.as_deref()

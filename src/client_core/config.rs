@@ -7,6 +7,8 @@ use super::retry::{RetryPolicy, DEFAULT_RETRIES};
 use super::uuid::require_uuid;
 
 pub const DEFAULT_API_SERVER: &str = "http://127.0.0.1:4200";
+/// `api: "rest"`: Prefect's own default `PREFECT_API_URL`.
+pub const DEFAULT_REST_API_SERVER: &str = "http://127.0.0.1:4200/api";
 pub const DEFAULT_TIMEOUT_MS: f64 = 15_000.0;
 /// setTimeout's limit (a longer delay fires at once).
 pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
@@ -17,7 +19,7 @@ const MAX_RETRIES: f64 = 20.0;
 pub enum Api {
     /// Prefect Server / Cloud 1.x (`protocol::graphql`).
     Graphql,
-    /// Prefect 2/3 (`protocol::rest`, not yet written).
+    /// Prefect 2/3 (`protocol::rest`).
     Rest,
 }
 
@@ -57,11 +59,11 @@ impl ClientOptions {
     pub fn into_client<V: Clone>(self) -> Result<ClientState<V>, Error<V>> {
         let api = match self.api.as_deref() {
             None | Some("graphql") => Api::Graphql,
-            // The seam for Prefect 2/3: `protocol::rest` and its arm in `operations`.
-            Some("rest") => return Err(Error::invalid("options.api \"rest\" (Prefect 2/3) is not yet supported")),
+            Some("rest") => Api::Rest,
             Some(other) => return Err(Error::invalid(format!("options.api must be \"graphql\" or \"rest\", got {other:?}"))),
         };
-        let api_server = server_url(self.api_server.unwrap_or_else(|| DEFAULT_API_SERVER.into()), "options.apiServer")?;
+        let default_server = if api == Api::Rest { DEFAULT_REST_API_SERVER } else { DEFAULT_API_SERVER };
+        let api_server = server_url(self.api_server.unwrap_or_else(|| default_server.into()), "options.apiServer")?;
         let graphql_url = match self.graphql_server {
             Some(url) => server_url(url, "options.graphqlServer")?,
             None => api_server.clone(),
@@ -180,12 +182,20 @@ mod tests {
             ClientOptions { graphql_server: Some("not a url".into()), ..Default::default() },
             ClientOptions { tenant_id: Some("tenant".into()), ..Default::default() },
             ClientOptions { api: Some("soap".into()), ..Default::default() },
-            ClientOptions { api: Some("rest".into()), ..Default::default() },
+            ClientOptions { api: Some("REST".into()), ..Default::default() },
         ];
         for options in bad {
             let error = parse(options.clone()).unwrap_err();
             assert_eq!(error.code, super::super::error::ErrorCode::InvalidArgument, "{options:?}");
         }
+    }
+
+    #[test]
+    fn rest_is_chosen_never_guessed() {
+        let client = parse(ClientOptions { api: Some("rest".into()), ..Default::default() }).unwrap();
+        assert_eq!((client.config.api, client.config.api_server.as_str()), (Api::Rest, DEFAULT_REST_API_SERVER));
+        let client = parse(ClientOptions { api_server: Some("http://h:4200/api".into()), ..Default::default() }).unwrap();
+        assert_eq!(client.config.api, Api::Graphql);
     }
 
     #[test]

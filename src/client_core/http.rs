@@ -1,5 +1,6 @@
 //! What the driver on a target does for the core: one HTTP attempt, described and reported.
-//! The driver sends exactly this request (plus `Content-Type`/`Accept: application/json`) with
+//! The driver sends exactly this request (plus `Accept: application/json`, and `Content-Type:
+//! application/json` when it has a body) with
 //! the given timeout and the caller's signal, and reports what happened; it decides nothing.
 
 use super::error::{Error, ErrorCode};

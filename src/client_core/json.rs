@@ -36,6 +36,7 @@ pub trait Json: Clone + Sized + 'static {
     fn at(&self, index: usize) -> Option<Self>;
     fn as_string(&self) -> Option<String>;
     fn as_f64(&self) -> Option<f64>;
+    fn as_bool(&self) -> Option<bool>;
 
     fn undefined() -> Self;
     fn null() -> Self;
@@ -133,6 +134,9 @@ mod native {
         }
         fn as_f64(&self) -> Option<f64> {
             Value::as_f64(self)
+        }
+        fn as_bool(&self) -> Option<bool> {
+            Value::as_bool(self)
         }
         fn undefined() -> Self {
             Value::Null

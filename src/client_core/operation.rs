@@ -45,6 +45,8 @@ pub enum CallAuth {
     Anonymous,
     /// This bearer token and no refresh (refresh_token sends the refresh token).
     Bearer(String),
+    /// These Basic credentials (base64 of `user:password`), not the session's: REST's login check.
+    Basic(String),
 }
 
 /// One request as an operation asks for it.
@@ -65,6 +67,8 @@ pub struct Context<'a, V> {
     pub config: &'a Config,
     pub session: &'a mut Session<V>,
     pub now_ms: f64,
+    /// In [0, 1), from the driver's dice (REST's transition ids).
+    pub random: f64,
 }
 
 pub trait Operation<V> {
@@ -83,6 +87,20 @@ pub fn answer<V>(event: Event<V>) -> Result<V, Error<V>> {
 /// panic (DECODE, the nearest code: the client could not make sense of what happened).
 pub fn unexpected<V>() -> Error<V> {
     Error::new(super::error::ErrorCode::Decode, "prefect-wasm: an operation got an event out of order")
+}
+
+/// Sends one call and ends with its answer (`graphql()`, `request()`).
+pub struct OneCall<V> {
+    pub call: Option<Call<V>>,
+}
+
+impl<V> Operation<V> for OneCall<V> {
+    fn next(&mut self, event: Event<V>, _: &mut Context<'_, V>) -> Next<V> {
+        match (event, self.call.take()) {
+            (Event::Start, Some(call)) => Next::Call(call),
+            (event, _) => Next::Done(answer(event)),
+        }
+    }
 }
 
 /// Turns a `Result` into `Next::Done` on error, for `?`-like early returns.

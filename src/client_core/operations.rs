@@ -7,7 +7,7 @@ use super::error::Error;
 use super::json::Json;
 use super::operation::Operation;
 use super::polling::{Poll, Reader, DEFAULT_INTERVAL_MS};
-use super::protocol::graphql;
+use super::protocol::{graphql, rest};
 use super::run_kind::RunKind;
 use super::runner::{Deadline, Runner};
 use super::state::StateSpec;
@@ -53,11 +53,6 @@ fn ready<V: Json>(op: Result<Box<dyn Operation<V>>, Error<V>>) -> Built<V> {
     op.map(Runner::new)
 }
 
-/// Where `api: "rest"` will branch off (the constructor refuses it until then).
-fn rest<V>() -> Error<V> {
-    Error::invalid("the REST protocol is not yet supported")
-}
-
 pub fn graphql<V: Json>(client: &ClientState<V>, query: V, variables: V) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::query::graphql(&client.config, query, variables)),
@@ -68,7 +63,7 @@ pub fn graphql<V: Json>(client: &ClientState<V>, query: V, variables: V) -> Buil
 pub fn login<V: Json>(client: &ClientState<V>, email: String, password: String, slug: Option<String>, id: Option<String>) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::session::login(email, password, slug, id)),
-        Api::Rest => Err(rest()),
+        Api::Rest => ready(rest::session::login(email, password, slug, id)),
     }
 }
 
@@ -90,7 +85,7 @@ pub(crate) fn refresh_tokens<V: Json>(api: Api, started: u64) -> Box<dyn Operati
 pub fn create_flow_run<V: Json>(client: &ClientState<V>, args: CreateArgs<V>) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::runs::create(&client.config, args)),
-        Api::Rest => Err(rest()),
+        Api::Rest => ready(rest::runs::create(&client.config, args)),
     }
 }
 
@@ -98,33 +93,48 @@ pub fn create_flow_run<V: Json>(client: &ClientState<V>, args: CreateArgs<V>) ->
 pub fn get_state<V: Json>(client: &ClientState<V>, kind: RunKind, id: String, what: &str) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::runs::get_state(kind, id, what)),
-        Api::Rest => Err(rest()),
+        Api::Rest => ready(rest::runs::get_state(kind, id, what)),
     }
 }
 
 pub fn set_state<V: Json>(client: &ClientState<V>, kind: RunKind, args: SetStateArgs<V>, what: &str, now_ms: f64) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::runs::set_state(kind, args, what, now_ms)),
-        Api::Rest => Err(rest()),
+        Api::Rest => ready(rest::runs::set_state(kind, args, what)),
     }
 }
 
 pub fn run<V: Json>(client: &ClientState<V>, id: String, start_tasks: Option<Vec<String>>, inputs: Option<V>, now_ms: f64) -> Built<V> {
     match client.config.api {
         Api::Graphql => ready(graphql::runs::run(id, start_tasks, inputs, now_ms)),
-        Api::Rest => Err(rest()),
+        Api::Rest => ready(rest::runs::run(id, start_tasks, inputs, now_ms)),
     }
 }
 
-fn reader<V: Json>(api: Api, until: &[String]) -> Result<Reader<V>, Error<V>> {
+/// `request(method, path, { body })`; `body` is `undefined` when not given.
+pub fn request<V: Json>(client: &ClientState<V>, method: &str, path: &str, body: V) -> Built<V> {
+    match client.config.api {
+        Api::Graphql => Err(Error::invalid("request() is for Prefect 2/3 servers (api: \"rest\"); this client uses GraphQL")),
+        Api::Rest => ready(rest::request::request(&client.config, method, path, body)),
+    }
+}
+
+/// The protocol's read and finished types, and `until` checked and spelt as the server does.
+fn reader<V: Json>(api: Api, until: Vec<String>) -> Result<(Reader<V>, Vec<String>), Error<V>> {
     match api {
         Api::Graphql => {
-            for name in until {
+            for name in &until {
                 graphql::runs::check_state_type(name, "options.until")?;
             }
-            Ok(Reader { read: graphql::runs::read_operation, is_finished: graphql::runs::is_finished })
+            Ok((Reader { read: graphql::runs::read_operation, is_finished: graphql::runs::is_finished }, until))
         }
-        Api::Rest => Err(rest()),
+        Api::Rest => {
+            let until = until
+                .iter()
+                .map(|name| rest::states::require(name, "options.until").map(|(t, _)| t.to_string()).map_err(Error::invalid))
+                .collect::<Result<_, _>>()?;
+            Ok((Reader { read: rest::runs::read_operation, is_finished: rest::states::is_finished }, until))
+        }
     }
 }
 
@@ -144,14 +154,14 @@ pub fn wait<V: Json>(client: &ClientState<V>, kind: RunKind, id: String, what: &
             Some(Deadline { at_ms: now_ms + ms, message })
         }
     };
-    let reader = reader(client.config.api, &args.until)?;
-    Ok(Runner::new(Box::new(Poll::wait(reader, kind, id, interval_ms, args.until))).with_deadline(deadline))
+    let (reader, until) = reader(client.config.api, args.until)?;
+    Ok(Runner::new(Box::new(Poll::wait(reader, kind, id, interval_ms, until))).with_deadline(deadline))
 }
 
 /// `watch(id, { intervalMs })`.
 pub fn watch<V: Json>(client: &ClientState<V>, kind: RunKind, id: String, what: &str, args: PollArgs) -> Built<V> {
     require_uuid(&id, what)?;
     let interval_ms = interval(&args)?;
-    let reader = reader(client.config.api, &[])?;
+    let (reader, _) = reader(client.config.api, Vec::new())?;
     Ok(Runner::new(Box::new(Poll::watch(reader, kind, id, interval_ms))))
 }

@@ -122,7 +122,7 @@ impl<V: super::json::Json> Runner<V> {
     }
 
     fn advance(&mut self, event: Event<V>, client: &mut ClientState<V>, env: Env) -> Step<V> {
-        let mut cx = Context { config: &client.config, session: &mut client.session, now_ms: env.now_ms };
+        let mut cx = Context { config: &client.config, session: &mut client.session, now_ms: env.now_ms, random: env.random };
         match self.op.next(event, &mut cx) {
             Next::Call(call) => {
                 let refresh_first = call.auth == CallAuth::Session { refresh_ahead: true } && client.session.needs_refresh(env.now_ms);
@@ -170,6 +170,7 @@ impl<V: super::json::Json> Runner<V> {
             CallAuth::Session { .. } => client.session.authorization(),
             CallAuth::Anonymous => None,
             CallAuth::Bearer(token) => Some(format!("Bearer {token}")),
+            CallAuth::Basic(credentials) => Some(format!("Basic {credentials}")),
         };
         if let Some(value) = authorization {
             headers.push(("Authorization".into(), value));

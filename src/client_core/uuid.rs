@@ -22,6 +22,18 @@ pub fn require_uuid<V>(text: &str, what: &str) -> Result<(), Error<V>> {
     }
 }
 
+/// A fresh UUID (version 7 layout: the time in ms, then random bits) from the clock and one
+/// random number in [0, 1). Only has to differ from the run's previous transition id, so one
+/// `Math.random()` is enough; integer arithmetic only (no float formatting in the wasm).
+pub fn v7(now_ms: f64, random: f64) -> String {
+    let ms = if now_ms.is_finite() && now_ms > 0.0 { now_ms as u64 & 0xFFFF_FFFF_FFFF } else { 0 };
+    let bits = if random.is_finite() { (random.clamp(0.0, 1.0) * 9_007_199_254_740_992.0) as u64 } else { 0 };
+    let rand_a = bits & 0xFFF;
+    let rand_b = (bits >> 12) ^ (ms.rotate_left(17) & 0x3FFF_FFFF_FFFF);
+    let hex = format!("{ms:012x}7{rand_a:03x}{:04x}{:012x}", 0x8000 | ((rand_b >> 48) & 0x3FFF), rand_b & 0xFFFF_FFFF_FFFF);
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -34,5 +46,10 @@ mod tests {
             assert!(!is_uuid(bad), "{bad}");
         }
         assert!(require_uuid::<()>("nope", "flowId").unwrap_err().message.starts_with("flowId must be a UUID"));
+        let a = v7(1_764_619_200_000.0, 0.25);
+        assert!(is_uuid(&a), "{a}");
+        assert_eq!(&a[14..15], "7");
+        assert_ne!(a, v7(1_764_619_200_000.0, 0.5));
+        assert!(is_uuid(&v7(f64::NAN, f64::INFINITY)));
     }
 }

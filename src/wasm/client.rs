@@ -1,4 +1,4 @@
-//! `Client`: options in, `graphql()`, `login()`, `refreshToken()`, the `token` getter. Each
+//! `Client`: options in, `graphql()`, `request()`, `login()`, `refreshToken()`, the `token` getter. Each
 //! method converts its arguments and hands them to `client_core::operations`.
 
 use std::rc::Rc;
@@ -69,7 +69,25 @@ impl Client {
         driver::start(&self.inner, built, signal)
     }
 
-    /// `login(email, password, { accountSlug?, accountId? })`.
+    /// `request(method, path, { body?, signal? })` (REST): resolves the parsed JSON body.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn request(&self, method: JsValue, path: JsValue, options: Option<JsValue>) -> Promise {
+        let read = || -> Result<_> {
+            let method = string_arg(&method, "method")?;
+            let path = string_arg(&path, "path")?;
+            let options = Options::new(options, "options")?;
+            Ok((method, path, options.raw("body")?, options.signal("signal")?))
+        };
+        match read() {
+            Ok((method, path, body, signal)) => {
+                let built = operations::request(&self.inner.state.borrow(), &method, &path, body);
+                driver::start(&self.inner, built, signal)
+            }
+            Err(e) => driver::reject(e),
+        }
+    }
+
+    /// `login(email, password, { accountSlug?, accountId? })`; on REST `login(user, password)`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Tenant[] | undefined>")]
     pub fn login(
         &self,

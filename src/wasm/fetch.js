@@ -6,12 +6,17 @@
 const TIMEOUT = "prefect-wasm: timeout";
 const ABORTED = "prefect-wasm: aborted";
 const BASE_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
+// A request without a body (REST reads) says nothing of its content type: a cross-origin GET with
+// only `Accept` needs no CORS preflight, and a browser caches preflights per URL (each run's URL
+// would cost one).
+const READ_HEADERS = { Accept: "application/json" };
 
 // `extra`: undefined, or [name, value, name, value, ...] set after the base headers. Throws
 // (synchronously) for a header fetch would refuse; everything later rejects the promise.
-function headersFor(extra) {
-  if (extra === undefined) return BASE_HEADERS;
-  const headers = new Headers(BASE_HEADERS);
+function headersFor(extra, body) {
+  const base = body === undefined ? READ_HEADERS : BASE_HEADERS;
+  if (extra === undefined) return base;
+  const headers = new Headers(base);
   for (let i = 0; i < extra.length; i += 2) headers.set(extra[i], extra[i + 1]);
   return headers;
 }
@@ -25,7 +30,7 @@ export function checkHeaders(extra) {
 // { kind, error }: kind 1 = own timeout, 2 = the caller's signal, 0 = anything else.
 // `body` (JSON text) is undefined for a request without one.
 export function attempt(method, url, body, extra, timeoutMs, signal) {
-  return send(method, url, body, headersFor(extra), timeoutMs, signal);
+  return send(method, url, body, headersFor(extra, body), timeoutMs, signal);
 }
 
 async function send(method, url, body, headers, timeoutMs, signal) {

@@ -58,6 +58,9 @@ impl Json for JsValue {
     fn as_f64(&self) -> Option<f64> {
         JsValue::as_f64(self)
     }
+    fn as_bool(&self) -> Option<bool> {
+        JsValue::as_bool(self)
+    }
     fn undefined() -> Self {
         JsValue::UNDEFINED
     }

@@ -38,7 +38,7 @@ export class PrefectError extends Error {
 export interface ClientOptions {
   /** The wire protocol: "graphql" (Prefect Server / Cloud 1.x, the default) or "rest" (Prefect 2/3). */
   api?: "graphql" | "rest";
-  /** Default "http://127.0.0.1:4200". */
+  /** Default "http://127.0.0.1:4200" ("http://127.0.0.1:4200/api" with api: "rest": PREFECT_API_URL's value). */
   apiServer?: string;
   /** Default: apiServer (Prefect Server answers GraphQL at its root). */
   graphqlServer?: string;
@@ -71,28 +71,30 @@ export interface Tenant {
 
 export interface FlowRunCreateOptions {
   parameters?: Record<string, unknown>;
-  /** Sent in the run's context as `parent_task_run_id`. */
+  /** GraphQL: sent in the run's context as `parent_task_run_id`; REST: the run's `parent_task_run_id`. */
   parentTaskRunId?: string;
   context?: Record<string, unknown>;
   labels?: string[];
   scheduledStartTime?: string | Date;
   idempotencyKey?: string;
   name?: string;
-  /** REST only: create the run from this deployment. */
+  /** REST only: create the run from this deployment (`flowId` is then not sent and may be ""). */
   deploymentId?: string;
 }
 
 export interface FlowRunRunOptions {
+  /** GraphQL only (REST: INVALID_ARGUMENT). */
   startTasks?: string[];
+  /** GraphQL only (REST: INVALID_ARGUMENT). */
   inputs?: Record<string, unknown>;
 }
 
 export interface SetStateOptions {
-  /** Stored as a PrefectResult (its JSON text) and decoded back by getState. */
+  /** GraphQL: stored as a PrefectResult (its JSON text) and decoded back by getState. REST: the state's inline `data`. */
   result?: unknown;
-  /** Write only if the run's current state type is exactly this one (else STATE_MISMATCH). */
+  /** Write only if the run's current state type is exactly this one (else STATE_MISMATCH). REST: checked by a read first, best effort. */
   expectedState?: string;
-  /** REST only: skip the server's orchestration rules. */
+  /** REST only: skip the server's orchestration rules (a forced write is never retried). */
   force?: boolean;
 }
 
@@ -134,8 +136,16 @@ export interface RunState {
   serializedState: Record<string, unknown>;
 }
 
+export interface RequestOptions {
+  /** Sent as JSON (not with GET); `null`/`undefined` send no body. */
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
 export interface Client {
-  /** Resolves to the response's `data`; rejects with PrefectError. */
+  /** Resolves to the response's `data`; rejects with PrefectError. GraphQL clients only. */
   graphql<T = any>(query: string, variables?: Record<string, unknown> | null, options?: GraphqlOptions): Promise<T>;
+  /** REST clients only (`api: "rest"`): `path` relative to apiServer; resolves the parsed JSON body. */
+  request<T = any>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, options?: RequestOptions): Promise<T>;
 }
 "#;

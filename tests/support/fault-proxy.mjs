@@ -7,7 +7,8 @@
 //   proxy.count("set_flow_run_states")   // attempts the proxy saw for that operation
 //   await proxy.close();
 //
-// Every POST is an attempt (recorded in `proxy.attempts`). The first planned rule that matches the
+// Every POST is an attempt (recorded in `proxy.attempts`; with `allRequests: true` every request
+// but the proxy's own pages, so REST reads can meet faults too: match them on `req.url`). The first planned rule that matches the
 // request body (substring, RegExp or predicate) and has `times` left is applied; otherwise the
 // request passes through unchanged. Faults:
 //   reset          close the socket as soon as the request arrived (nothing forwarded, no answer)
@@ -55,7 +56,7 @@ function matches(rule, body, req) {
   return false;
 }
 
-export async function startFaultProxy({ target, staticDir, staticPrefix = "/pkg/", host = "127.0.0.1", port = 0 } = {}) {
+export async function startFaultProxy({ target, staticDir, staticPrefix = "/pkg/", host = "127.0.0.1", port = 0, allRequests = false } = {}) {
   const targetUrl = target ? new URL(target) : null;
   let rules = [];
   const attempts = [];
@@ -246,7 +247,7 @@ export async function startFaultProxy({ target, staticDir, staticPrefix = "/pkg/
         cors(req, res);
         res.writeHead(204, {
           connection: "close",
-          "access-control-allow-methods": "POST, GET, OPTIONS",
+          "access-control-allow-methods": "POST, GET, PATCH, DELETE, OPTIONS",
           "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "content-type",
           "access-control-max-age": "0",
         });
@@ -261,6 +262,9 @@ export async function startFaultProxy({ target, staticDir, staticPrefix = "/pkg/
         }
       }
       if (req.method === "POST") return handlePost(req, res, raw);
+      // allRequests (REST clients): every other method is an attempt too, but the page and the static files.
+      const own = req.url.startsWith("/__") || (staticDir && req.url.startsWith(staticPrefix));
+      if (allRequests && !own) return handlePost(req, res, raw);
       return handleGet(req, res);
     });
   });

@@ -21,6 +21,17 @@ export const PREFECT3_OFFLINE_ENV = {
 };
 
 const DEFAULT_TIMEOUT_MS = 90_000;
+
+/** The loop services of Prefect 3.9.1 (PREFECT_SERVER_SERVICES_<NAME>_ENABLED). */
+const SERVICES = [
+  "CANCELLATION_CLEANUP", "DB_VACUUM", "EVENT_PERSISTER", "EVENT_LOGGER", "FOREMAN", "LATE_RUNS", "SCHEDULER",
+  "PAUSE_EXPIRATIONS", "REPOSSESSOR", "CLEANUP_RECONCILER", "TASK_RUN_RECORDER", "TRIGGERS",
+];
+
+/** `services: "task-runs"`: only the task run recorder (the engine reports task runs as events, which it writes). */
+function onlyTaskRunRecorder() {
+  return Object.fromEntries(SERVICES.map((s) => [`PREFECT_SERVER_SERVICES_${s}_ENABLED`, String(s === "TASK_RUN_RECORDER")]));
+}
 const PORT_ATTEMPTS = 3;
 
 /** `Authorization` header for Basic auth given as "user:pass". */
@@ -32,7 +43,9 @@ export function basicAuthHeader(auth) {
  * Resolves `{ url, apiUrl, port, home, pid, auth, headers, startupMs, rssBytes(), alive(),
  * output(), stop() }` once `GET /api/health` answers 200. `auth` ("user:pass") turns on Basic auth
  * (PREFECT_SERVER_API_AUTH_STRING); `headers` then carries it. `services: false` passes
- * `--no-services` (no scheduler or other loop services: a quicker start). `env` is added to the
+ * `--no-services` (no scheduler or other loop services: a quicker start, and no 503s from a busy
+ * SQLite under load); `services: "task-runs"` runs only the task run recorder (what a served flow's
+ * task runs need to reach the REST reads). `env` is added to the
  * server's environment. `stop()` kills it (SIGTERM, then SIGKILL after 5 s) and removes its home.
  */
 export async function startPrefect3Server({ auth, services = true, timeoutMs = DEFAULT_TIMEOUT_MS, logs = Boolean(process.env.PREFECT_TEST_SERVER_LOGS), env = {}, quiet = false } = {}) {
@@ -55,7 +68,7 @@ async function startOnce({ prefect, auth, services, timeoutMs, logs, env, quiet 
   const home = tempDir("prefect3-home-");
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
-  const handle = spawnTracked(prefect, ["server", "start", ...(services ? [] : ["--no-services"])], {
+  const handle = spawnTracked(prefect, ["server", "start", ...(services === false ? ["--no-services"] : [])], {
     name: "prefect3-server",
     logs,
     // The server's own lifetime bound: longer than any test file that uses it.
@@ -67,6 +80,7 @@ async function startOnce({ prefect, auth, services, timeoutMs, logs, env, quiet 
       PREFECT_SERVER_API_PORT: String(port),
       PREFECT_API_URL: `${url}/api`,
       ...(auth ? { PREFECT_SERVER_API_AUTH_STRING: auth } : {}),
+      ...(services === "task-runs" ? onlyTaskRunRecorder() : {}),
       ...env,
     },
   });

@@ -12,6 +12,7 @@ import {
   type ClientOptions,
   type WaitOptions,
   type WatchOptions,
+  type RequestOptions,
 } from "prefect-wasm";
 import init, { Client as WebClient } from "prefect-wasm/web";
 
@@ -85,6 +86,17 @@ async function main(): Promise<void> {
   await flowRuns.create("flow-id", { deploymentId: "d" });
   await flowRuns.setState(id, "COMPLETED", { force: true });
 
+  // Prefect 2/3 (REST)
+  const rest = new Client({ api: "rest", apiServer: "http://127.0.0.1:4200/api" });
+  await rest.login("user", "password");
+  const anyBody = await rest.request("POST", "/flow_runs/filter", { body: { limit: 5 } });
+  void anyBody;
+  const requestOptions: RequestOptions = { signal: new AbortController().signal };
+  const runs = await rest.request<{ id: string }[]>("GET", "/flow_runs/x", requestOptions);
+  const firstRunId: string | undefined = runs[0]?.id;
+  await rest.request("DELETE", "/flow_runs/x");
+  await new FlowRuns(rest).create("", { deploymentId: "d", parameters: { x: 1 } });
+
   const controller = new AbortController();
   const waitOptions: WaitOptions = { until: ["Running"], intervalMs: 500, timeoutMs: 60_000, signal: controller.signal };
   const finished: RunState = await flowRuns.wait(id, waitOptions);
@@ -145,11 +157,13 @@ async function main(): Promise<void> {
   new Client({ api: "soap" });
   // @ts-expect-error version may be null
   const notNull: number = state.version;
+  // @ts-expect-error REST methods only
+  await rest.request("PUT", "/x");
   // @ts-expect-error until takes type names
   await flowRuns.wait(id, { until: "Success" });
 
   client.free();
-  void [hello, h2, token, type, name, message, version, timestamp, serialized, result, bad, finished, notNull];
+  void [firstRunId, hello, h2, token, type, name, message, version, timestamp, serialized, result, bad, finished, notNull];
 }
 
 void main;

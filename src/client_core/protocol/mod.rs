@@ -3,6 +3,7 @@
 //! [`Call`](super::operation::Call)s, so the bindings and the runner never know which one runs.
 //!
 //! - `graphql`: Prefect Server / Cloud 1.x.
-//! - `rest` (to come): Prefect 2/3; picked by `options.api`, dispatched in `operations`.
+//! - `rest`: Prefect 2/3; picked by `options.api`, dispatched in `operations`.
 
 pub mod graphql;
+pub mod rest;

@@ -4,7 +4,7 @@ use super::documents::is_read_only;
 use crate::client_core::config::Config;
 use crate::client_core::error::Error;
 use crate::client_core::json::{Json, Kind};
-use crate::client_core::operation::{answer, Call, CallAuth, Context, Event, Next, Operation};
+use crate::client_core::operation::{CallAuth, OneCall, Operation};
 use crate::client_core::retry::Idempotency;
 
 /// Checks the arguments and builds the call. `query` stays the caller's string (it is read for
@@ -23,18 +23,4 @@ pub fn graphql<V: Json>(config: &Config, query: V, variables: V) -> Result<Box<d
     let idempotency = if is_read_only(&text) { Idempotency::Safe } else { Idempotency::Unsafe };
     let call = super::call(config, query, variables, idempotency, CallAuth::Session { refresh_ahead: true })?;
     Ok(Box::new(OneCall { call: Some(call) }))
-}
-
-/// Sends one call and ends with its answer.
-pub struct OneCall<V> {
-    pub call: Option<Call<V>>,
-}
-
-impl<V: Json> Operation<V> for OneCall<V> {
-    fn next(&mut self, event: Event<V>, _: &mut Context<'_, V>) -> Next<V> {
-        match (event, self.call.take()) {
-            (Event::Start, Some(call)) => Next::Call(call),
-            (event, _) => Next::Done(answer(event)),
-        }
-    }
 }
